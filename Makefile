@@ -1,0 +1,38 @@
+# Every target creates (or reuses) the project's virtual environment itself.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: lab test build check-build bench venv clean-venv
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+## Set up and open the book in JupyterLab.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=book
+
+## Set up and run every test (reference vs Keras, build in sync, notebooks, grading).
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+## Regenerate book/ and convlib/ from solutions/.
+build: $(STAMP)
+	$(PY) -m convbook.build
+
+## Fail if book/ or convlib/ differ from a fresh build or leak solution text.
+check-build: $(STAMP)
+	$(PY) -m convbook.build --check
+
+## convlib vs Keras, forward and gradient, side by side.
+bench: $(STAMP)
+	$(PY) benchmarks/bench_conv2d.py
+
+clean-venv:
+	rm -rf $(VENV)

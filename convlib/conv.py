@@ -1,0 +1,191 @@
+"""The fast path: convolution as one matrix product (im2col), forward and backward.
+
+The loops of correlate.py visit every output pixel. Here the loops run only over the kh*kw
+kernel taps: for each tap (a, b) one strided slice of the padded input holds the pixel
+that tap sees at every output position. Copying those slices side by side gives a matrix
+`cols` with one row per output pixel and one column per (tap, input channel); the
+convolution is then `cols @ kernel.reshape(-1, filters)`, a single BLAS call.
+
+Groups make that a batch of `groups` smaller products. The backward pass reuses `cols`:
+
+    d kernel = cols.T @ d y          d cols = d y @ kernel.T
+    d x      = scatter-add d cols back to the pixels they came from (col2im), crop padding.
+
+Everything here is channels_last internally; channels_first inputs are transposed.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arguments import standardize_data_format, standardize_pair, standardize_padding
+from .arguments import standardize_positive_int
+from .output_size import conv_output_spatial_shape
+from .padding import pad_spatial, padding_amounts
+
+
+def _tap_slices(a, b, strides, dilation_rate, output_size):
+    """Rows and columns of the padded input that kernel tap (a, b) sees, as slices."""
+    (sh, sw), (dh, dw), (oh, ow) = strides, dilation_rate, output_size
+    return (slice(a * dh, a * dh + (oh - 1) * sh + 1, sh),
+            slice(b * dw, b * dw + (ow - 1) * sw + 1, sw))
+
+
+def im2col(x_padded, kernel_size, strides, dilation_rate, output_size, groups=1):
+    """Gather, for every output pixel, the input values under every kernel tap.
+
+    Args:
+        x_padded: (batch, Hp, Wp, channels), already padded, channels_last.
+        kernel_size, strides, dilation_rate, output_size: (h, w) pairs.
+        groups: the channels are split into this many consecutive groups.
+
+    Returns:
+        cols: (batch, out_h, out_w, groups, kh, kw, channels // groups) with
+        cols[n, i, j, g, a, b, c] = x_padded[n, i*sh + a*dh, j*sw + b*dw, g*cg + c].
+
+    Hint: loop over the kh*kw taps only; for tap (a, b) the slice
+    x_padded[:, a*dh : a*dh + (out_h-1)*sh + 1 : sh, b*dw : ... : sw, :] has the
+    shape (batch, out_h, out_w, channels) of one (a, b) column block.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def col2im(cols, padded_shape, kernel_size, strides, dilation_rate):
+    """The adjoint of im2col: add every entry of `cols` back onto the pixel it came from.
+
+    Args:
+        cols: (batch, out_h, out_w, groups, kh, kw, channels // groups).
+        padded_shape: (batch, Hp, Wp, channels), the shape of the padded input.
+
+    Returns:
+        (batch, Hp, Wp, channels): pixels seen by several windows receive the sum.
+
+    Hint: the same tap slices as im2col, with `+=` into a zero array.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+@dataclass
+class ConvCache:
+    """What the backward pass needs from the forward pass."""
+    cols: np.ndarray
+    kernel: np.ndarray
+    padded_shape: tuple
+    pads: tuple
+    strides: tuple
+    dilation_rate: tuple
+    groups: int
+    data_format: str
+
+
+def _check_shapes(x, kernel, groups):
+    if x.ndim != 4:
+        raise ValueError(
+            f"Conv2D expects a 4-D input (batch, height, width, channels) or, channels_first, "
+            f"(batch, channels, height, width). Received an input of shape {x.shape}."
+        )
+    if kernel.ndim != 4:
+        raise ValueError(
+            f"The kernel must be 4-D (kh, kw, in_channels // groups, filters). "
+            f"Received a kernel of shape {kernel.shape}."
+        )
+    channels, filters = x.shape[-1], kernel.shape[-1]
+    if channels % groups or filters % groups:
+        raise ValueError(
+            f"groups={groups} must divide both the input channels ({channels}) and the "
+            f"filters ({filters})."
+        )
+    if kernel.shape[2] * groups != channels:
+        raise ValueError(
+            f"The kernel of shape {kernel.shape} expects {kernel.shape[2] * groups} input "
+            f"channels with groups={groups}, but the input has {channels} "
+            f"(input shape, channels_last: {x.shape})."
+        )
+
+
+def _grouped_matmul(left, right, groups):
+    """(M, groups, K) x (K, groups, F') -> (M, groups, F'), one product per group."""
+    if groups == 1:
+        return (left[:, 0, :] @ right[:, 0, :])[:, None, :]
+    return np.matmul(left.transpose(1, 0, 2), right.transpose(1, 0, 2)).transpose(1, 0, 2)
+
+
+def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1,
+           data_format="channels_last", return_cache=False):
+    """Conv2D's convolution (no bias, no activation), vectorised.
+
+    Args:
+        x: (batch, height, width, channels), or (batch, channels, height, width).
+        kernel: (kh, kw, channels // groups, filters).
+        strides, dilation_rate: int or pair; both > 1 together is allowed here (the layer
+            refuses it unless asked).
+        padding: "valid" or "same". groups: positive int.
+
+    Returns:
+        (batch, out_h, out_w, filters) (channels_first: (batch, filters, out_h, out_w)),
+        and a ConvCache for conv2d_backward when return_cache=True.
+    """
+    strides = standardize_pair(strides, "strides")
+    dilation_rate = standardize_pair(dilation_rate, "dilation_rate")
+    padding = standardize_padding(padding)
+    data_format = standardize_data_format(data_format)
+    groups = standardize_positive_int(groups, "groups")
+    x = np.asarray(x)
+    kernel = np.asarray(kernel)
+    if data_format == "channels_first" and x.ndim == 4:
+        x = x.transpose(0, 2, 3, 1)
+    _check_shapes(x, kernel, groups)
+    kernel_size = kernel.shape[:2]
+    output_size = conv_output_spatial_shape(
+        x.shape[1:3], kernel_size, strides, padding, dilation_rate)
+    pads = padding_amounts(x.shape[1:3], kernel_size, strides, padding, dilation_rate)
+    x_padded = pad_spatial(x, pads, "channels_last")
+    cols = im2col(x_padded, kernel_size, strides, dilation_rate, output_size, groups)
+
+    batch, filters = x.shape[0], kernel.shape[-1]
+    rows = batch * output_size[0] * output_size[1]
+    weights = kernel.reshape(-1, groups, filters // groups)
+    y = _grouped_matmul(cols.reshape(rows, groups, -1), weights, groups)
+    y = y.reshape(batch, output_size[0], output_size[1], filters)
+    if data_format == "channels_first":
+        y = y.transpose(0, 3, 1, 2)
+    if not return_cache:
+        return y
+    cache = ConvCache(cols, kernel, x_padded.shape, pads, strides, dilation_rate, groups,
+                      data_format)
+    return y, cache
+
+
+def conv2d_backward(grad_output, cache):
+    """Gradients of sum(grad_output * conv2d(x, kernel)) with respect to x and kernel.
+
+    Returns:
+        (grad_x, grad_kernel) with the shapes of x (in its data_format) and kernel.
+    """
+    if cache.data_format == "channels_first":
+        grad_output = grad_output.transpose(0, 2, 3, 1)
+    groups = cache.groups
+    batch, oh, ow, filters = grad_output.shape
+    rows = batch * oh * ow
+    cols = cache.cols.reshape(rows, groups, -1)
+    dy = np.ascontiguousarray(grad_output, dtype=cols.dtype).reshape(rows, groups, -1)
+    weights = cache.kernel.reshape(-1, groups, filters // groups)
+
+    # d kernel = cols^T dy, per group; d cols = dy kernel^T, per group.
+    if groups == 1:
+        grad_weights = cols[:, 0, :].T @ dy[:, 0, :]
+    else:
+        grad_weights = np.matmul(cols.transpose(1, 2, 0), dy.transpose(1, 0, 2)).transpose(1, 0, 2)
+    grad_kernel = grad_weights.reshape(cache.kernel.shape)
+    grad_cols = _grouped_matmul(dy, weights.transpose(2, 1, 0), groups)
+    grad_cols = grad_cols.reshape(cache.cols.shape)
+
+    grad_padded = col2im(grad_cols, cache.padded_shape, cache.kernel.shape[:2],
+                         cache.strides, cache.dilation_rate)
+    (top, bottom), (left, right) = cache.pads
+    height, width = cache.padded_shape[1] - bottom, cache.padded_shape[2] - right
+    grad_x = grad_padded[:, top:height, left:width, :]
+    if cache.data_format == "channels_first":
+        grad_x = grad_x.transpose(0, 3, 1, 2)
+    return np.ascontiguousarray(grad_x), grad_kernel

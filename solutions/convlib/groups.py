@@ -1,0 +1,62 @@
+"""Grouped convolution. Chapter 04 (groups, 组卷积).
+
+The input channels are split into `groups` equal slices and the filters too; filter slice
+g sees only channel slice g. Output channel o belongs to group o // (filters // groups).
+The kernel therefore has shape (kh, kw, in_channels // groups, filters): kernel parameters
+shrink by a factor `groups`, the bias (one per filter) does not. Fewer multiply-adds do
+not guarantee less wall-clock time: measure (benchmarks/).
+"""
+import numpy as np
+
+from .arguments import standardize_positive_int
+
+
+def filter_group(filter_index, filters, groups):
+    """Which group output channel `filter_index` belongs to."""
+    return filter_index // (filters // groups)
+
+
+def kernel_param_count(kernel_size, in_channels, filters, groups=1):
+    """Weights in the kernel (no bias): kh * kw * (in_channels // groups) * filters."""
+    kh, kw = kernel_size
+    return kh * kw * (in_channels // groups) * filters
+
+
+def grouped_conv2d(x, kernel, groups, conv, **conv_args):
+    """A grouped convolution out of `groups` ordinary ones (channels_last).
+
+    Args:
+        x: (batch, height, width, in_channels).
+        kernel: (kh, kw, in_channels // groups, filters).
+        groups: positive int dividing in_channels and filters.
+        conv: function (x, kernel, **conv_args) -> output computing an ungrouped convolution
+            (e.g. convlib.conv.conv2d); conv_args are passed through (strides, padding, ...).
+
+    Returns:
+        (batch, out_h, out_w, filters): group g's filters applied to group g's channels,
+        concatenated along the channel axis in group order.
+
+    Hint: channels of group g are x[..., g*cg:(g+1)*cg]; its filters kernel[..., g*fg:(g+1)*fg].
+    """
+    x = np.asarray(x)
+    kernel = np.asarray(kernel)
+    groups = standardize_positive_int(groups, "groups")
+    if x.shape[-1] % groups or kernel.shape[-1] % groups:
+        raise ValueError(
+            f"groups={groups} must divide both the input channels ({x.shape[-1]}) and the "
+            f"filters ({kernel.shape[-1]})."
+        )
+    if kernel.shape[2] * groups != x.shape[-1]:
+        raise ValueError(
+            f"kernel shape {kernel.shape} expects {kernel.shape[2] * groups} input channels "
+            f"with groups={groups}, but x has {x.shape[-1]} (x.shape={x.shape})."
+        )
+    ### BEGIN SOLUTION
+    cg = x.shape[-1] // groups
+    fg = kernel.shape[-1] // groups
+    outputs = [
+        conv(x[..., g * cg:(g + 1) * cg], kernel[..., g * fg:(g + 1) * fg], **conv_args)
+        for g in range(groups)
+    ]
+    return np.concatenate(outputs, axis=-1)
+    ### END SOLUTION
