@@ -228,3 +228,68 @@ def test_keras_channels_first_bias_bug(keras, rng):
     # Keras's channels_first result is off by exactly bias[w] - bias[c] at (c, w).
     shift = weights[1][None, None, None, :] - weights[1][None, :, None, None]
     assert_close(buggy, correct + shift, "Keras's channels_first bias bug")
+
+
+@pytest.mark.parametrize("form", ["name", "object", "callable"])
+def test_every_object_argument_accepts_a_name_an_object_or_a_callable(form, keras, rng):
+    """kernel/bias initializer, kernel/bias/activity regularizer, kernel/bias constraint."""
+    ops = keras.ops
+    specs = {
+        "name": (dict(kernel_initializer="ones", bias_initializer="ones",
+                      kernel_regularizer="l2", bias_regularizer="l1",
+                      activity_regularizer="l2", kernel_constraint="non_neg",
+                      bias_constraint="unit_norm"),) * 2,
+        "object": (
+            dict(kernel_initializer=convlib.initializers.Constant(0.3),
+                 bias_initializer=convlib.initializers.Constant(-0.2),
+                 kernel_regularizer=convlib.regularizers.L2(0.05),
+                 bias_regularizer=convlib.regularizers.L1(0.1),
+                 activity_regularizer=convlib.regularizers.L1L2(0.01, 0.02),
+                 kernel_constraint=convlib.constraints.MaxNorm(0.5, axis=[0, 1, 2]),
+                 bias_constraint=convlib.constraints.NonNeg()),
+            dict(kernel_initializer=keras.initializers.Constant(0.3),
+                 bias_initializer=keras.initializers.Constant(-0.2),
+                 kernel_regularizer=keras.regularizers.L2(0.05),
+                 bias_regularizer=keras.regularizers.L1(0.1),
+                 activity_regularizer=keras.regularizers.L1L2(0.01, 0.02),
+                 kernel_constraint=keras.constraints.MaxNorm(0.5, axis=[0, 1, 2]),
+                 bias_constraint=keras.constraints.NonNeg()),
+        ),
+        "callable": (
+            dict(kernel_initializer=lambda shape, dtype=None: np.full(shape, 0.1, "float32"),
+                 bias_initializer=lambda shape, dtype=None: np.full(shape, 0.2, "float32"),
+                 kernel_regularizer=lambda w: 0.1 * np.sum(w ** 3),
+                 bias_regularizer=lambda b: 0.3 * np.sum(np.abs(b)),
+                 activity_regularizer=lambda y: 0.01 * np.sum(y ** 2),
+                 kernel_constraint=lambda w: np.clip(w, -0.05, 0.05),
+                 bias_constraint=lambda b: b * 0.5),
+            dict(kernel_initializer=lambda shape, dtype=None: ops.full(shape, 0.1),
+                 bias_initializer=lambda shape, dtype=None: ops.full(shape, 0.2),
+                 kernel_regularizer=lambda w: 0.1 * ops.sum(w ** 3),
+                 bias_regularizer=lambda b: 0.3 * ops.sum(ops.abs(b)),
+                 activity_regularizer=lambda y: 0.01 * ops.sum(y ** 2),
+                 kernel_constraint=lambda w: ops.clip(w, -0.05, 0.05),
+                 bias_constraint=lambda b: b * 0.5),
+        ),
+    }
+    mine, theirs = specs[form]
+    x = rng.standard_normal((3, 6, 5, 2)).astype(np.float32)
+    clayer = convlib.Conv2D(4, 3, padding="same", **mine)
+    klayer = keras.layers.Conv2D(4, 3, padding="same", **theirs)
+    y = clayer(x)
+    assert_close(y, klayer(x).numpy(), f"output ({form})")
+    losses = [float(v) for v in klayer.losses]
+    assert len(clayer.losses) == len(losses) == 3
+    for a, b in zip(clayer.losses, losses):
+        assert_close(a, b, f"loss ({form})", rtol=LOSS_RTOL)
+    # Constraints apply after an update: a zero-gradient step applies only the projection.
+    zero = {"kernel": np.zeros_like(clayer.kernel), "bias": np.zeros_like(clayer.bias)}
+    convlib.SGD(0.1).apply_gradients(clayer, zero)
+    keras.optimizers.SGD(0.1).apply_gradients(
+        [(np.zeros(v.shape, "float32"), v) for v in klayer.trainable_variables])
+    for name, a, b in zip(("kernel", "bias"), clayer.get_weights(), klayer.get_weights()):
+        assert_close(a, b, f"{name} after a step ({form})")
+    if form == "callable":
+        # A plain function has no gradient method: backward says so instead of guessing.
+        with pytest.raises(ValueError, match="gradient"):
+            clayer.backward(np.ones_like(y))
