@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from convlib import regularizers
-from tolerances import LOSS_RTOL, RTOL, assert_close
+from tolerances import LOSS_RTOL, assert_close
 
 KERNEL_SHAPES = [(3, 3, 4, 8), (5, 5, 16, 32), (1, 1, 3, 2)]
 BIAS_SHAPES = [(8,), (32,)]
