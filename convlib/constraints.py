@@ -105,9 +105,9 @@ def _resolve_axis(axis, shape):
     return tuple(resolved)
 
 
-def _norms(w, axis):
-    """Euclidean norms of `w` over `axis`, kept as length-1 axes so they broadcast."""
-    return np.sqrt(np.sum(np.square(w), axis=_resolve_axis(axis, w.shape), keepdims=True))
+def _norms(w, axes):
+    """Euclidean norms of `w` over `axes` (a tuple), kept as length-1 axes to broadcast."""
+    return np.sqrt(np.sum(np.square(w), axis=axes, keepdims=True))
 
 
 class Constraint:
@@ -148,11 +148,13 @@ class MaxNorm(Constraint):
     def __call__(self, w):
         """w * clip(n, 0, max_value) / (EPSILON + n), with n = norms of w over self.axis.
 
-        w: any shape; returns an array of w's shape and float dtype.
-        Hint: `_norms(w, self.axis)` keeps the reduced axes (length 1), so it broadcasts
+        w: any shape; returns an array of w's shape and float dtype. `axes` (given) is
+        self.axis checked against w's shape, as a tuple of non-negative ints.
+        Hint: `_norms(w, axes)` keeps the reduced axes (length 1), so it broadcasts
         against w.
         """
         w = _as_float_array(w)
+        axes = _resolve_axis(self.axis, w.shape)
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -173,10 +175,12 @@ class UnitNorm(Constraint):
     def __call__(self, w):
         """w / (EPSILON + n), with n = norms of w over self.axis.
 
-        w: any shape; returns an array of w's shape and float dtype.
-        Hint: EPSILON keeps zero vectors finite; `_norms(w, self.axis)` broadcasts against w.
+        w: any shape; returns an array of w's shape and float dtype. `axes` (given) is
+        self.axis checked against w's shape, as a tuple of non-negative ints.
+        Hint: EPSILON keeps zero vectors finite; `_norms(w, axes)` broadcasts against w.
         """
         w = _as_float_array(w)
+        axes = _resolve_axis(self.axis, w.shape)
         # YOUR CODE HERE
         raise NotImplementedError()
 
@@ -218,9 +222,11 @@ class MinMaxNorm(Constraint):
         """w * (rate * clip(n, min_value, max_value) + (1 - rate) * n) / (EPSILON + n).
 
         n = norms of w over self.axis; w: any shape; returns an array of w's shape and dtype.
+        `axes` (given) is self.axis checked against w's shape; `_norms(w, axes)` gives n.
         Hint: compute the desired norm first, then rescale w by desired / (EPSILON + n).
         """
         w = _as_float_array(w)
+        axes = _resolve_axis(self.axis, w.shape)
         # YOUR CODE HERE
         raise NotImplementedError()
 
