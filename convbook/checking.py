@@ -1,0 +1,204 @@
+"""Comparing a student's answer with Keras's, and the feedback a check cell shows.
+
+    from convbook.checking import CheckFailure, compare, describe_case, passed
+    case = describe_case(x=x, kernel_size=3, strides=2, padding="same")
+    compare(student_y, keras_y, case, misconceptions={
+        "You padded on the top/left: Keras puts the extra pixel at the bottom/right.": y_wrong,
+    })
+    passed("conv2d", n_cases=12)            # prints one line on stdout
+
+A failed comparison raises CheckFailure (an AssertionError, so nbgrader marks the cell as
+failed) whose text names the case, says what is wrong (type, shape, NaN, or the largest
+error with its index and both values) and, when the student's answer is what a known
+misconception produces, says so in one sentence. Nothing here writes to stderr.
+
+Tolerance, per element: |actual - expected| <= atol_fraction * max(1, max|expected|)
++ rtol * |expected|. A misconception "matches" when the answer is within the same
+tolerance of the wrong array (computed with the wrong array in place of the expected one).
+"""
+import numbers
+
+import numpy as np
+
+__all__ = ["CheckFailure", "describe_case", "compare", "passed"]
+
+
+class CheckFailure(AssertionError):
+    """A check failed; str(failure) is the feedback for the student."""
+
+
+def _describe_value(value):
+    if isinstance(value, np.ndarray):
+        return f"<{value.dtype} array of shape {tuple(value.shape)}>"
+    if isinstance(value, np.generic):
+        return repr(value.item())
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)) and len(value) > 8:
+        return f"<{type(value).__name__} of {len(value)} items>"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def describe_case(**args):
+    """A one-line description of a case: name=value pairs, arrays as dtype and shape."""
+    return ", ".join(f"{name}={_describe_value(value)}" for name, value in args.items())
+
+
+def _fmt(value):
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return str(int(value))
+    if isinstance(value, (complex, np.complexfloating)):
+        return f"{complex(value):.6g}"
+    return f"{float(value):.6g}"
+
+
+def _index(idx):
+    return "" if idx == () else f" at index {tuple(int(i) for i in idx)}"
+
+
+def _as_array(value):
+    """The student's answer as a numeric array, or None (not a number / array / ragged)."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    elif isinstance(value, (numbers.Number, np.generic, list, tuple)) and \
+            not isinstance(value, str):
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError):
+            return None
+    else:
+        return None
+    if arr.dtype.kind not in "biufc":
+        return None
+    return arr
+
+
+def _tolerance(expected, rtol, atol_fraction):
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    if not np.isfinite(scale):
+        finite = np.abs(expected[np.isfinite(expected)])
+        scale = float(finite.max()) if finite.size else 0.0
+    return atol_fraction * max(1.0, scale) + rtol * np.abs(expected)
+
+
+def _close(actual, expected, rtol, atol_fraction):
+    """Elementwise: within tolerance, or both the same non-finite value (inf == inf, NaN)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(actual - expected)
+        ok = err <= _tolerance(expected, rtol, atol_fraction)
+    same_nonfinite = ~np.isfinite(expected) & (
+        (np.isnan(expected) & np.isnan(actual)) | (actual == expected))
+    return ok | same_nonfinite, err
+
+
+def _matches(actual, wrong, rtol, atol_fraction):
+    wrong = _as_array(wrong)
+    if wrong is None or actual.shape != wrong.shape:
+        return False
+    wrong = wrong.astype(np.complex128 if wrong.dtype.kind == "c" else np.float64)
+    ok, _ = _close(actual, wrong, rtol, atol_fraction)
+    return bool(np.all(ok))
+
+
+def _misconception(actual, misconceptions, rtol, atol_fraction):
+    if actual is None:
+        return None
+    for sentence, wrong in (misconceptions or {}).items():
+        if _matches(actual, wrong, rtol, atol_fraction):
+            return sentence
+    return None
+
+
+def _fail(case, text, sentence=None):
+    message = f"{case}: {text}" if case else text
+    if sentence:
+        message += "\n" + sentence
+    raise CheckFailure(message)
+
+
+def compare(actual, expected, case, rtol=5e-4, atol_fraction=1e-5, misconceptions=None):
+    """Raise CheckFailure unless `actual` matches the Keras answer `expected` elementwise.
+
+    Args:
+        actual: the student's answer (array, number, or nested tuples/lists of numbers).
+        expected: Keras's answer. An integer or bool `expected` is compared exactly.
+        case: a description of the case (a str, e.g. from describe_case, or a dict).
+        rtol, atol_fraction: the tolerance (see the module docstring).
+        misconceptions: {one-sentence explanation: the answer that wrong idea gives}.
+    """
+    if isinstance(case, dict):
+        case = describe_case(**case)
+    expected = np.asarray(expected)
+    exact = expected.dtype.kind in "biu"
+    if exact:
+        rtol = atol_fraction = 0.0
+    work = np.complex128 if expected.dtype.kind == "c" else np.float64
+    expected_w = expected.astype(work)
+
+    if actual is None:
+        _fail(case, f"your function returned None (did you forget `return`?); expected "
+                    f"{_expected_kind(expected)}.")
+    arr = _as_array(actual)
+    if arr is None:
+        _fail(case, f"your function returned {_describe_returned(actual)}; expected "
+                    f"{_expected_kind(expected)}.")
+    if arr.dtype.kind == "c" and expected.dtype.kind != "c":
+        _fail(case, f"your answer has complex values (dtype {arr.dtype}); expected real "
+                    f"numbers, {_expected_kind(expected)}.")
+    arr_w = arr.astype(work)
+    sentence = _misconception(arr_w, misconceptions, rtol, atol_fraction)
+
+    if arr.shape != expected.shape:
+        _fail(case, f"your answer has shape {tuple(arr.shape)}, but Keras's has shape "
+                    f"{tuple(expected.shape)}.", sentence)
+
+    ok, err = _close(arr_w, expected_w, rtol, atol_fraction)
+    if np.all(ok):
+        return
+    bad_nonfinite = ~np.isfinite(arr_w) & ~ok
+    n_bad = int(np.count_nonzero(~ok))
+    if np.any(bad_nonfinite):
+        idx = np.unravel_index(int(np.argmax(bad_nonfinite)), arr.shape) if arr.ndim else ()
+        what = "NaN" if np.isnan(arr_w[idx]) else "an infinite value"
+        _fail(case, f"your answer contains {what}{_index(idx)} (Keras: "
+                    f"{_fmt(expected[idx])}); {n_bad} of {arr.size} values are wrong.",
+              sentence)
+    err = np.where(ok, 0.0, np.nan_to_num(err, nan=np.inf, posinf=np.inf))
+    idx = np.unravel_index(int(np.argmax(err)), arr.shape) if arr.ndim else ()
+    if exact:
+        detail = "values must match exactly"
+    else:
+        detail = f"allowed {_fmt(_tolerance(expected_w, rtol, atol_fraction)[idx])}"
+    if arr.size == 1:
+        head = f"your answer differs from Keras's by {_fmt(err[idx])}{_index(idx)}"
+    else:
+        head = (f"{n_bad} of {arr.size} values differ from Keras; the largest error is "
+                f"{_fmt(err[idx])}{_index(idx)}")
+    _fail(case, f"{head}: you have {_fmt(arr[idx])}, Keras has {_fmt(expected[idx])} "
+                f"({detail}).", sentence)
+
+
+def _expected_kind(expected):
+    if expected.ndim == 0:
+        return "a number"
+    return f"an array of shape {tuple(expected.shape)}"
+
+
+def _describe_returned(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    if isinstance(value, (list, tuple)):
+        return f"a {type(value).__name__} that is not a rectangular array of numbers"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"a {type(value).__name__} ({text})"
+
+
+def passed(name, n_cases):
+    """Print the one line a passing check shows (stdout only)."""
+    cases = "case" if n_cases == 1 else "cases"
+    print(f"✓ {name}: {n_cases} {cases} agree with Keras.")
