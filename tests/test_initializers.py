@@ -138,12 +138,22 @@ def convlib_sample(init, shape):
 
 
 def keras_sample(keras, class_name, kwargs, shape):
-    """INIT_SAMPLES+ values from Keras: one call per int seed, all with the same fans."""
+    """INIT_SAMPLES+ values from Keras, drawn with the distribution Keras uses for `shape`.
+
+    Keras's distribution depends on the shape only through the fans, so to save thousands
+    of small calls the draws use the largest shape with the same fans, (fan_in, fan_out)
+    (one call per int seed), or one big call when the fans do not matter.
+    """
     cls = getattr(keras.initializers, class_name)
+    if class_name in ("RandomNormal", "RandomUniform", "TruncatedNormal"):
+        big = (INIT_SAMPLES,)
+    else:
+        big = keras_fans(keras, shape)
+        assert keras_fans(keras, big) == keras_fans(keras, shape)
     return np.concatenate(
         [
-            keras.ops.convert_to_numpy(cls(**kwargs, seed=1000 + s)(shape)).astype(np.float64).ravel()
-            for s in range(calls_needed(shape))
+            keras.ops.convert_to_numpy(cls(**kwargs, seed=1000 + s)(big)).astype(np.float64).ravel()
+            for s in range(calls_needed(big))
         ]
     )
 
@@ -171,7 +181,10 @@ BASIC_CASES = [
     ("RandomUniform", {"minval": -0.2, "maxval": 0.5}),
     ("TruncatedNormal", {"mean": -0.1, "stddev": 0.4}),
 ]
-NAMED_SHAPES = [CONV_SHAPE, (3, 3, 1, 8), (64, 32), (20,), (2, 3, 4, 5, 6)]
+NAMED_SHAPES = [CONV_SHAPE, (64, 32), (200,), (2, 3, 4, 5, 6)]
+# A first conv layer on grayscale images: small fans (9, 72); Keras needs ~300 calls for
+# 200_000 values with these fans, so only one normal and one uniform initializer use it.
+SMALL_FAN_CASES = [("HeNormal", {}, (3, 3, 1, 8)), ("GlorotUniform", {}, (3, 3, 1, 8))]
 VS_CASES = [
     ("VarianceScaling", {"scale": scale, "mode": mode, "distribution": dist})
     for scale, dist in [
@@ -185,7 +198,8 @@ VS_CASES = [
 DISTRIBUTION_CASES = (
     [(name, kw, shape) for name, kw in BASIC_CASES for shape in [CONV_SHAPE, (50,)]]
     + [(name, {}, shape) for name in NAMED_VS for shape in NAMED_SHAPES]
-    + [(name, kw, shape) for name, kw in VS_CASES for shape in [CONV_SHAPE, (4, 6)]]
+    + SMALL_FAN_CASES
+    + [(name, kw, shape) for name, kw in VS_CASES for shape in [CONV_SHAPE, (120, 40)]]
 )
 
 
@@ -381,7 +395,14 @@ def test_get_and_serialize_every_name(keras):
     # guards: names mapped to the wrong class, configs with other keys or defaults than Keras's
     for name in keras_names(keras):
         ours = initializers.get(name)
-        ref = keras.initializers.get(name)
+        if name in ("Constant", "constant"):
+            # Keras 3.15 cannot do get("constant"): Constant.from_config({}) needs "value"
+            # (KeyError); convlib uses the default value 0.0 instead.
+            with pytest.raises(KeyError):
+                keras.initializers.get(name)
+            ref = keras.initializers.Constant()
+        else:
+            ref = keras.initializers.get(name)
         assert type(ours).__name__ == type(ref).__name__, name
         config = initializers.serialize(ours)
         ref_config = keras.initializers.serialize(ref)

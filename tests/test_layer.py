@@ -293,3 +293,19 @@ def test_every_object_argument_accepts_a_name_an_object_or_a_callable(form, kera
         # A plain function has no gradient method: backward says so instead of guessing.
         with pytest.raises(ValueError, match="gradient"):
             clayer.backward(np.ones_like(y))
+
+
+def test_config_round_trip_with_custom_callables():
+    def my_activation(z):
+        return np.maximum(z, 0.1 * z)
+
+    layer = convlib.Conv2D(3, 2, activation=my_activation,
+                           kernel_initializer=lambda shape, dtype=None: np.ones(shape),
+                           kernel_regularizer=lambda w: float(np.sum(w)),
+                           bias_constraint=lambda b: b)
+    config = layer.get_config()
+    assert config["activation"] is my_activation
+    again = convlib.Conv2D.from_config(config)
+    x = np.ones((1, 4, 4, 2), np.float32)
+    np.testing.assert_array_equal(again(x), layer(x))
+    assert again.losses == layer.losses

@@ -256,15 +256,15 @@ class Conv2D:
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
+            "activation": _config_value(activations, self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": _serialize_or_none(regularizers, self.kernel_regularizer),
-            "bias_regularizer": _serialize_or_none(regularizers, self.bias_regularizer),
-            "activity_regularizer": _serialize_or_none(regularizers, self.activity_regularizer),
-            "kernel_constraint": _serialize_or_none(constraints, self.kernel_constraint),
-            "bias_constraint": _serialize_or_none(constraints, self.bias_constraint),
+            "kernel_initializer": _config_value(initializers, self.kernel_initializer),
+            "bias_initializer": _config_value(initializers, self.bias_initializer),
+            "kernel_regularizer": _config_value(regularizers, self.kernel_regularizer),
+            "bias_regularizer": _config_value(regularizers, self.bias_regularizer),
+            "activity_regularizer": _config_value(regularizers, self.activity_regularizer),
+            "kernel_constraint": _config_value(constraints, self.kernel_constraint),
+            "bias_constraint": _config_value(constraints, self.bias_constraint),
             "allow_strides_with_dilation": self.allow_strides_with_dilation,
         }
 
@@ -278,5 +278,15 @@ class Conv2D:
                 f"dilation_rate={self.dilation_rate}, groups={self.groups})")
 
 
-def _serialize_or_none(module, obj):
-    return None if obj is None else module.serialize(obj)
+def _config_value(module, obj):
+    """A built-in object's config (a name or a dict); a custom callable stays itself, so
+    from_config(get_config()) rebuilds the layer in the same process, as Keras does for
+    objects it cannot name."""
+    if obj is None:
+        return None
+    try:
+        value = module.serialize(obj)
+        module.get(value)
+    except ValueError:
+        return obj
+    return value
