@@ -10,6 +10,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# TensorFlow's CPU Conv2D runs channels_first (NCHW) only through oneDNN.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 # pytest runs two workers on two cores: one BLAS thread each avoids oversubscription, under
 # which OpenBLAS's spinning threads slow small matrix products down a hundredfold.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
