@@ -16,7 +16,7 @@ venv: $(STAMP)
 
 ## Set up and open the book in JupyterLab.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=book
+	$(VENV)/bin/jupyter lab --notebook-dir=book $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## Set up and run every test (reference vs Keras, build in sync, notebooks, grading).
 test: $(STAMP)

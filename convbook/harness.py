@@ -501,7 +501,7 @@ class _Process:
                   "blocked": list(wire.BLOCKED_MODULES), "preimport": preimport,
                   "no_new_privs": not bwrap,
                   "parent_pid": None if bwrap else os.getpid()}
-        argv = [sys.executable, "-I", "-B", "-c", _child_source(), json.dumps(config)]
+        argv = [os.path.abspath(sys.executable), "-I", "-B", "-c", _child_source(), json.dumps(config)]
         if bwrap:
             argv = _bwrap_args(s.bwrap, s.uid is not None, self.scratch) + ["--"] + argv
         threads = str(min(4, os.cpu_count() or 1))

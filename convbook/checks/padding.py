@@ -1,0 +1,321 @@
+"""Checks for chapter 02, padding: `padding.same_padding_amounts`, `padding.pad_spatial`, and
+"same" end to end (the student's amounts, pad_spatial and chapter 00's conv2d_valid).
+
+Where the expected values come from:
+* same_padding_amounts: Keras's TensorFlow backend pads "same" explicitly when it has to (the
+  depthwise strides-with-dilation path), in `keras.src.backend.tensorflow.nn.
+  _pad_same_spatial_channels_last`. We pad an input of ones with it and count the zeros
+  added before and after. tests/test_checks.py proves that this padding, followed by a
+  "valid" conv, reproduces Keras's public `padding="same"` output.
+* pad_spatial: `keras.layers.ZeroPadding2D(padding=amounts, data_format=...)`.
+* end to end: `keras.ops.conv(..., padding="same")` with the same kernel.
+"""
+from functools import lru_cache
+
+import numpy as np
+
+from convbook import checking, oracle
+from convbook.checks import (Outcome, StudentSession, as_array, as_int_pair, case_rng,
+                             compare_outcomes, student_call)
+
+TOP_LEFT = ("When the total padding P is odd you put the extra pixel first (top/left); "
+            "Keras puts it last: before = P // 2, after = P - before.")
+ROUNDED_DOWN = ("When P is odd you split it as P // 2 on both sides and lose a pixel: "
+                "after = P - before, so the extra pixel goes to the bottom/right.")
+NO_STRIDE = ("You used the stride-1 total P = d*(k-1) whatever the stride: with stride s there "
+             "are ceil(n/s) windows and the padding needed is (out-1)*s + d*(k-1) + 1 - n.")
+NO_DILATION = ("You ignored the dilation: k taps spaced d apart span d*(k-1) + 1 pixels, "
+               "not k, and that span is what the padding must make room for.")
+NEGATIVE = ("Your padding is negative: when the stride is larger than the window the formula "
+            "goes below zero; Keras never crops, so clip the total at 0.")
+
+BATCH_AXIS = ("You padded the batch axis: in (batch, height, width, channels) the spatial "
+              "axes are 1 and 2; batch and channels get (0, 0).")
+CF_AS_CL = ("You padded a channels_first input as if it were channels_last (the channel axis "
+            "got padded): in (batch, channels, height, width) the spatial axes are 2 and 3.")
+CL_AS_CF = ("You padded a channels_last input as if it were channels_first (the channel axis "
+            "got padded): in (batch, height, width, channels) the spatial axes are 1 and 2.")
+HW_SWAPPED = ("You gave (left, right) to the height and (top, bottom) to the width: amounts "
+              "is ((top, bottom), (left, right)), the height pair first.")
+BEFORE_AFTER_SWAPPED = ("You swapped before and after: (top, bottom) means `top` rows of zeros "
+                        "above the image and `bottom` rows below it.")
+
+FLIPPED = ("The output is a true convolution (kernel flipped): chapter 00's conv2d_valid must "
+           "not flip the kernel.")
+
+DTYPE = np.float32
+
+
+# --------------------------------------------------------------------------- Keras oracles
+
+@lru_cache(maxsize=None)
+def keras_same_padding(n, k, s=1, d=1):
+    """(before, after) Keras pads along one axis for padding="same", read off Keras's own
+    explicit "same" padding of an input of ones (zeros before and after the ones)."""
+    from keras.src.backend.tensorflow.nn import _pad_same_spatial_channels_last
+
+    oracle.keras()  # imports Keras quietly first
+    ones = np.ones((1, n, 1, 1), DTYPE)
+    padded = np.asarray(_pad_same_spatial_channels_last(ones, (k, 1), (s, 1), (d, 1)))
+    line = padded[0, :, 0, 0]
+    real = np.flatnonzero(line)
+    before = int(real[0])
+    return before, int(line.size - 1 - real[-1])
+
+
+def keras_zero_padding(x, amounts, data_format):
+    keras = oracle.keras()
+    layer = keras.layers.ZeroPadding2D(padding=amounts, data_format=data_format)
+    return keras.ops.convert_to_numpy(layer(x))
+
+
+def keras_conv(x, kernel, strides=1, padding="valid", dilation_rate=1,
+               data_format="channels_last"):
+    """keras.ops.conv. TensorFlow's CPU Conv2D kernel runs only NHWC (Keras's Conv2D with
+    channels_first raises UnimplementedError on CPU unless groups > 1), so a channels_first
+    case is computed channels_last and transposed back."""
+    keras = oracle.keras()
+    if data_format == "channels_first":
+        x = x.transpose(0, 2, 3, 1)
+    y = keras.ops.convert_to_numpy(keras.ops.conv(
+        x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate))
+    return y.transpose(0, 3, 1, 2) if data_format == "channels_first" else y
+
+
+# ------------------------------------------------------------- the misconceptions' answers
+
+def _span(k, d):
+    return d * (k - 1) + 1
+
+
+def _split_after(total):
+    return total // 2, total - total // 2
+
+
+def _wrong_amounts(n, k, s, d):
+    """{sentence: (before, after)} that each misconception gives. Derived from the correct
+    total padding, which is Keras's (no formula of ours is the reference)."""
+    before, after = keras_same_padding(n, k, s, d)
+    total = before + after
+    out = -(-n // s)
+    wrong = {
+        TOP_LEFT: (after, before),
+        ROUNDED_DOWN: (total // 2, total // 2),
+        NO_STRIDE: _split_after(d * (k - 1)),
+        NO_DILATION: _split_after(max((out - 1) * s + k - n, 0)),
+    }
+    raw = (out - 1) * s + _span(k, d) - n
+    if raw < 0:
+        wrong[NEGATIVE] = (raw // 2, raw - raw // 2)
+    return (before, after), wrong
+
+
+# ------------------------------------------------------------------ same_padding_amounts
+
+def _amount_cases(rng, hidden):
+    """(n, k, s, d) along one axis."""
+    if not hidden:
+        return [
+            (5, 3, 1, 1),   # P = 2, even: evenly split
+            (6, 4, 1, 1),   # even kernel: P = 3, odd
+            (7, 3, 2, 1),   # stride 2: P = 2
+            (6, 3, 2, 1),   # stride 2: P = 1, odd
+            (5, 5, 3, 1),   # stride 3: P = 3
+            (10, 3, 5, 1),  # the stride outruns the window: P = max(-2, 0) = 0
+            (10, 3, 1, 2),  # dilation 2: span 5, P = 4
+            (9, 2, 1, 3),   # dilation 3: span 4, P = 3
+            (3, 5, 1, 1),   # kernel larger than the input
+            (4, 1, 1, 1),   # 1x1 kernel: no padding
+        ]
+    cases = []
+    for _ in range(60):
+        k = int(rng.integers(1, 8))
+        s, d = 1, 1
+        kind = rng.random()
+        if kind < 0.4:
+            s = int(rng.integers(2, 6))
+        elif kind < 0.8:
+            d = int(rng.integers(2, 5))
+        else:  # the combination Keras's layer refuses; the padding rule still applies
+            s, d = int(rng.integers(2, 5)), int(rng.integers(2, 4))
+        cases.append((int(rng.integers(1, 65)), k, s, d))
+    return cases
+
+
+def check_same_padding_amounts(hidden=False):
+    """Exercise 2.1: `padding.same_padding_amounts(input_length, kernel_size, stride,
+    dilation_rate)` against the padding Keras applies."""
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+    rng = case_rng(hidden, seed=21)
+    name = "padding.same_padding_amounts"
+    outcomes = []
+    with StudentSession() as session:
+        for n, k, s, d in _amount_cases(rng, hidden):
+            case = "same_padding_amounts({})".format(checking.describe_case(
+                input_length=n, kernel_size=k, stride=s, dilation_rate=d))
+            actual = as_int_pair(student_call(session, name, n, k, s, d, case=case), name, case)
+            expected, wrong = _wrong_amounts(n, k, s, d)
+            outcomes.append(Outcome(case, np.array(actual), np.array(expected),
+                                    {m: np.array(v) for m, v in wrong.items()}))
+    compare_outcomes(name, outcomes, rtol=0.0, atol_fraction=0.0)
+
+
+# ----------------------------------------------------------------------------- pad_spatial
+
+def _pad_cases(rng, hidden):
+    """(data_format, (batch, height, width, channels), ((top, bottom), (left, right)))."""
+    if not hidden:
+        return [
+            ("channels_last", (1, 3, 4, 1), ((1, 1), (1, 1))),
+            ("channels_last", (2, 5, 4, 3), ((0, 1), (2, 1))),
+            ("channels_first", (2, 4, 5, 3), ((1, 2), (0, 1))),
+            ("channels_first", (1, 3, 3, 2), ((2, 0), (1, 3))),
+        ]
+    cases = []
+    for i in range(12):
+        data_format = ("channels_last", "channels_first")[i % 2]
+        shape = tuple(int(v) for v in (rng.integers(1, 5), rng.integers(1, 30),
+                                       rng.integers(1, 30), rng.integers(1, 9)))
+        amounts = tuple(tuple(int(v) for v in rng.integers(0, 6, size=2)) for _ in range(2))
+        cases.append((data_format, shape, amounts))
+    return cases
+
+
+def _wrong_padded(x, amounts, data_format):
+    (t, b), (l, r) = amounts
+    z = (0, 0)
+    wrong = {
+        BATCH_AXIS: np.pad(x, ((t, b), (l, r), z, z)),
+        HW_SWAPPED: None,
+        BEFORE_AFTER_SWAPPED: None,
+    }
+    if data_format == "channels_last":
+        wrong[CL_AS_CF] = np.pad(x, (z, z, (t, b), (l, r)))
+        wrong[HW_SWAPPED] = np.pad(x, (z, (l, r), (t, b), z))
+        wrong[BEFORE_AFTER_SWAPPED] = np.pad(x, (z, (b, t), (r, l), z))
+    else:
+        wrong[CF_AS_CL] = np.pad(x, (z, (t, b), (l, r), z))
+        wrong[HW_SWAPPED] = np.pad(x, (z, z, (l, r), (t, b)))
+        wrong[BEFORE_AFTER_SWAPPED] = np.pad(x, (z, z, (b, t), (r, l)))
+    return wrong
+
+
+def check_pad_spatial(hidden=False):
+    """Exercise 2.2: `padding.pad_spatial(x, amounts, data_format)` against ZeroPadding2D."""
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+    rng = case_rng(hidden, seed=22)
+    name = "padding.pad_spatial"
+    outcomes = []
+    with StudentSession() as session:
+        for data_format, (n, h, w, c), amounts in _pad_cases(rng, hidden):
+            shape = (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
+            # Values away from 0, so that a padded zero can never pass for a pixel.
+            x = (rng.random(shape) + 1.0).astype(DTYPE)
+            case = "pad_spatial({})".format(checking.describe_case(
+                x=x, amounts=amounts, data_format=data_format))
+            actual = student_call(session, name, x, amounts, data_format, case=case)
+            expected = keras_zero_padding(x, amounts, data_format)
+            outcomes.append(Outcome(case, actual, expected,
+                                    _wrong_padded(x, amounts, data_format)))
+    compare_outcomes(name, outcomes)
+
+
+# ------------------------------------------------------------------------------ end to end
+
+def dilate_kernel(kernel, dilation_rate):
+    """Insert d-1 zeros between the taps (the kernel side does this, not the student)."""
+    dh, dw = dilation_rate
+    kh, kw = kernel.shape[:2]
+    out = np.zeros((dh * (kh - 1) + 1, dw * (kw - 1) + 1) + kernel.shape[2:], kernel.dtype)
+    out[::dh, ::dw] = kernel
+    return out
+
+
+def _e2e_cases(rng, hidden):
+    """(data_format, (batch, h, w, c), (kh, kw), filters, strides, dilation_rate).
+    Keras's Conv2D refuses strides > 1 with dilation > 1, so each case has one or the other."""
+    if not hidden:
+        return [
+            ("channels_last", (2, 7, 8, 3), (3, 3), 2, (2, 2), (1, 1)),
+            ("channels_first", (1, 6, 9, 2), (4, 2), 3, (1, 3), (1, 1)),
+            ("channels_last", (2, 8, 7, 2), (3, 2), 2, (1, 1), (2, 1)),
+            ("channels_first", (1, 9, 10, 3), (2, 3), 2, (1, 1), (2, 3)),
+        ]
+    # Sizes stay small enough that a plain-Python conv2d_valid (every product in a loop, the
+    # dilated kernel's zeros included) finishes well inside the harness's 10 s per call.
+    cases = []
+    for i in range(10):
+        kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
+        strides, dilation = (1, 1), (1, 1)
+        if i % 2:
+            strides = tuple(int(v) for v in rng.integers(1, 5, size=2))
+        else:
+            dilation = tuple(int(v) for v in rng.integers(1, 4, size=2))
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 21)), int(rng.integers(1, 21)),
+                 int(rng.integers(1, 5)))
+        data_format = ("channels_last", "channels_first")[i // 2 % 2]
+        cases.append((data_format, shape, (kh, kw), int(rng.integers(1, 5)), strides, dilation))
+    return cases
+
+
+def _explicit_same(x, kernel, strides, dilation, data_format, pads):
+    """What a "same" conv gives with the given ((top, bottom), (left, right)): Keras's valid
+    conv of the explicitly padded input."""
+    (t, b), (l, r) = pads
+    z = (0, 0)
+    widths = (z, (t, b), (l, r), z) if data_format == "channels_last" else (z, z, (t, b), (l, r))
+    return keras_conv(np.pad(x, widths), kernel, strides, "valid", dilation, data_format)
+
+
+def _wrong_same_conv(x, kernel, strides, dilation, data_format, expected):
+    spatial = x.shape[1:3] if data_format == "channels_last" else x.shape[2:4]
+    per_axis = [_wrong_amounts(n, k, s, d)[1]
+                for n, k, s, d in zip(spatial, kernel.shape[:2], strides, dilation)]
+    wrong = {}
+    for sentence in (TOP_LEFT, NO_STRIDE, NO_DILATION):
+        pads = tuple(axis[sentence] for axis in per_axis)
+        try:
+            wrong[sentence] = _explicit_same(x, kernel, strides, dilation, data_format, pads)
+        except Exception:  # noqa: BLE001 -- the wrong padding leaves no room for a window:
+            pass           # then that misconception cannot be the student's answer anyway
+    wrong[FLIPPED] = keras_conv(x, kernel[::-1, ::-1], strides, "same", dilation, data_format)
+    return wrong
+
+
+def check_same_conv_end_to_end(hidden=False):
+    """Exercise 2.3: "same" from your pieces. Per case: your same_padding_amounts for each
+    axis, your pad_spatial, then your chapter-00 conv2d_valid with the kernel dilated (zeros
+    between taps) and the result subsampled with the stride; against Keras's "same" conv."""
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+    rng = case_rng(hidden, seed=23)
+    outcomes = []
+    with StudentSession() as session:
+        for data_format, (n, h, w, c), (kh, kw), filters, strides, dilation in _e2e_cases(
+                rng, hidden):
+            shape = (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
+            x = rng.standard_normal(shape).astype(DTYPE)
+            kernel = rng.standard_normal((kh, kw, c, filters)).astype(DTYPE)
+            case = 'Conv2D padding="same" ({})'.format(checking.describe_case(
+                x=x, kernel=kernel, strides=strides, dilation_rate=dilation,
+                data_format=data_format))
+            amounts = tuple(
+                as_int_pair(student_call(session, "padding.same_padding_amounts", length, k, s,
+                                         d, case=case),
+                            "padding.same_padding_amounts", case)
+                for length, k, s, d in zip((h, w), (kh, kw), strides, dilation))
+            padded = as_array(student_call(session, "padding.pad_spatial", x, amounts,
+                                           data_format, case=case),
+                              4, "padding.pad_spatial", case)
+            if data_format == "channels_first":
+                padded = padded.transpose(0, 2, 3, 1)
+            full = as_array(student_call(session, "correlate.conv2d_valid", padded,
+                                         dilate_kernel(kernel, dilation), case=case),
+                            4, "correlate.conv2d_valid", case)
+            actual = full[:, ::strides[0], ::strides[1], :]
+            if data_format == "channels_first":
+                actual = actual.transpose(0, 3, 1, 2)
+            expected = keras_conv(x, kernel, strides, "same", dilation, data_format)
+            outcomes.append(Outcome(case, actual, expected,
+                                    _wrong_same_conv(x, kernel, strides, dilation, data_format,
+                                                     expected)))
+    compare_outcomes("same conv end to end", outcomes)

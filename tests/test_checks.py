@@ -1,0 +1,243 @@
+"""The chapters' check functions (convbook/checks/): right, wrong and unfinished convlibs.
+
+For every check function:
+* the reference solutions/convlib passes it, visible and hidden cases, printing one line and
+  nothing on stderr;
+* the generated stubs (convlib/ at the repo root, `make build`) fail it with a CheckFailure
+  that says what is not implemented, and nothing on stderr;
+* a fake student convlib holding one known wrong idea (a copy of the reference with one
+  function patched) fails it with feedback that names that misconception.
+
+The check functions run here in the pytest process, as in a notebook kernel; the student's
+convlib is found by the harness in the current directory, so each test chdirs to a folder
+holding the convlib under test.
+"""
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convbook.checking import CheckFailure
+from convbook.checks import basics, padding
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+
+CHECKS = [
+    basics.check_correlate2d,
+    basics.check_conv2d_valid,
+    padding.check_same_padding_amounts,
+    padding.check_pad_spatial,
+    padding.check_same_conv_end_to_end,
+]
+NAMES = [c.__name__ for c in CHECKS]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=NAMES)
+def test_reference_passes(check, monkeypatch, capfd):
+    monkeypatch.chdir(SOLUTIONS)
+    check()
+    check(hidden=True)
+    out, err = capfd.readouterr()
+    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+    assert len(out.strip().splitlines()) == 2, out
+
+
+# The function whose stub each check meets first.
+FIRST_STUB = {
+    "check_correlate2d": "correlate.correlate2d",
+    "check_conv2d_valid": "correlate.conv2d_valid",
+    "check_same_padding_amounts": "padding.same_padding_amounts",
+    "check_pad_spatial": "padding.pad_spatial",
+    "check_same_conv_end_to_end": "padding.same_padding_amounts",
+}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=NAMES)
+def test_stubs_fail_cleanly(check, monkeypatch, capfd):
+    assert (ROOT / "convlib" / "__init__.py").exists(), "run `make build` first"
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(CheckFailure) as info:
+        check()
+    message = str(info.value)
+    assert FIRST_STUB[check.__name__] in message, message
+    assert "not implemented" in message, message
+    assert "Traceback" not in message, message
+    out, err = capfd.readouterr()
+    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+
+
+# ------------------------------------------------------------------ misconceptions
+# (module file, code appended to it, check, the sentence the feedback must contain).
+# The appended code redefines one function in terms of the reference one (`_right`).
+
+def _patch(name, body):
+    return f"\n\n_right_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n" + \
+        textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+
+
+CORRELATE_2D = "correlate.py", "correlate2d"
+CONV_VALID = "correlate.py", "conv2d_valid"
+AMOUNTS = "padding.py", "same_padding_amounts"
+PAD = "padding.py", "pad_spatial"
+
+MISCONCEPTIONS = {
+    # chapter 00
+    "correlate2d-flipped": (CORRELATE_2D, """
+        image, kernel = args
+        return _right_correlate2d(image, np.asarray(kernel)[::-1, ::-1])
+        """, basics.check_correlate2d, basics.FLIPPED),
+    "correlate2d-per-channel": (CORRELATE_2D, """
+        image, kernel = (np.asarray(a) for a in args)
+        return np.stack([_right_correlate2d(image[:, :, c:c + 1], kernel[:, :, c:c + 1])
+                         for c in range(image.shape[2])], axis=-1)
+        """, basics.check_correlate2d, basics.PER_CHANNEL),
+    "correlate2d-first-channel": (CORRELATE_2D, """
+        image, kernel = (np.asarray(a) for a in args)
+        return _right_correlate2d(image[:, :, :1], kernel[:, :, :1])
+        """, basics.check_correlate2d, basics.FIRST_CHANNEL),
+    "correlate2d-output-transposed": (CORRELATE_2D, """
+        return _right_correlate2d(*args).T
+        """, basics.check_correlate2d, basics.OUTPUT_TRANSPOSED),
+    "correlate2d-kernel-transposed": (CORRELATE_2D, """
+        image, kernel = args
+        return _right_correlate2d(image, np.asarray(kernel).transpose(1, 0, 2))
+        """, basics.check_correlate2d, basics.KERNEL_TRANSPOSED),
+    "conv2d_valid-flipped": (CONV_VALID, """
+        x, kernel = args
+        return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])
+        """, basics.check_conv2d_valid, basics.FLIPPED),
+    "conv2d_valid-per-channel": (CONV_VALID, """
+        x, kernel = (np.asarray(a) for a in args)
+        return np.stack([_right_conv2d_valid(x[..., c:c + 1], kernel[:, :, c:c + 1])
+                         for c in range(x.shape[3])], axis=3)
+        """, basics.check_conv2d_valid, basics.PER_CHANNEL),
+    "conv2d_valid-first-channel": (CONV_VALID, """
+        x, kernel = (np.asarray(a) for a in args)
+        return _right_conv2d_valid(x[..., :1], kernel[:, :, :1])
+        """, basics.check_conv2d_valid, basics.FIRST_CHANNEL),
+    "conv2d_valid-mean": (CONV_VALID, """
+        x, kernel = (np.asarray(a) for a in args)
+        return _right_conv2d_valid(x, kernel) / x.shape[3]
+        """, basics.check_conv2d_valid, basics.MEAN_CHANNELS),
+    "conv2d_valid-channels-first-out": (CONV_VALID, """
+        return _right_conv2d_valid(*args).transpose(0, 3, 1, 2)
+        """, basics.check_conv2d_valid, basics.CHANNELS_FIRST_OUT),
+    "conv2d_valid-hw-swapped": (CONV_VALID, """
+        return _right_conv2d_valid(*args).transpose(0, 2, 1, 3)
+        """, basics.check_conv2d_valid, basics.OUTPUT_TRANSPOSED),
+    # chapter 02: same_padding_amounts
+    "amounts-top-left": (AMOUNTS, """
+        before, after = _right_same_padding_amounts(*args, **kwargs)
+        return after, before
+        """, padding.check_same_padding_amounts, padding.TOP_LEFT),
+    "amounts-rounded-down": (AMOUNTS, """
+        before, after = _right_same_padding_amounts(*args, **kwargs)
+        return before, before
+        """, padding.check_same_padding_amounts, padding.ROUNDED_DOWN),
+    "amounts-no-stride": (AMOUNTS, """
+        n, k, s, d = args
+        total = d * (k - 1)
+        return total // 2, total - total // 2
+        """, padding.check_same_padding_amounts, padding.NO_STRIDE),
+    "amounts-no-dilation": (AMOUNTS, """
+        n, k, s, d = args
+        return _right_same_padding_amounts(n, k, s, 1)
+        """, padding.check_same_padding_amounts, padding.NO_DILATION),
+    "amounts-negative": (AMOUNTS, """
+        n, k, s, d = args
+        total = ((n + s - 1) // s - 1) * s + d * (k - 1) + 1 - n
+        return total // 2, total - total // 2
+        """, padding.check_same_padding_amounts, padding.NEGATIVE),
+    # chapter 02: pad_spatial
+    "pad-batch-axis": (PAD, """
+        x, ((t, b), (l, r)), *rest = args
+        return np.pad(x, ((t, b), (l, r), (0, 0), (0, 0)))
+        """, padding.check_pad_spatial, padding.BATCH_AXIS),
+    "pad-channels-first-as-last": (PAD, """
+        x, ((t, b), (l, r)), *rest = args
+        return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+        """, padding.check_pad_spatial, padding.CF_AS_CL),
+    "pad-channels-last-as-first": (PAD, """
+        x, amounts, data_format = args
+        flipped = "channels_first" if data_format == "channels_last" else "channels_last"
+        return _right_pad_spatial(x, amounts, flipped)
+        """, padding.check_pad_spatial, padding.CL_AS_CF),
+    "pad-hw-swapped": (PAD, """
+        x, (rows, cols), data_format = args
+        return _right_pad_spatial(x, (cols, rows), data_format)
+        """, padding.check_pad_spatial, padding.HW_SWAPPED),
+    "pad-before-after-swapped": (PAD, """
+        x, ((t, b), (l, r)), data_format = args
+        return _right_pad_spatial(x, ((b, t), (r, l)), data_format)
+        """, padding.check_pad_spatial, padding.BEFORE_AFTER_SWAPPED),
+    # chapter 02: end to end (the wrong idea sits in one of the student's pieces)
+    "same-top-left": (AMOUNTS, """
+        before, after = _right_same_padding_amounts(*args, **kwargs)
+        return after, before
+        """, padding.check_same_conv_end_to_end, padding.TOP_LEFT),
+    "same-no-stride": (AMOUNTS, """
+        n, k, s, d = args
+        total = d * (k - 1)
+        return total // 2, total - total // 2
+        """, padding.check_same_conv_end_to_end, padding.NO_STRIDE),
+    "same-no-dilation": (AMOUNTS, """
+        n, k, s, d = args
+        return _right_same_padding_amounts(n, k, s, 1)
+        """, padding.check_same_conv_end_to_end, padding.NO_DILATION),
+    "same-flipped": (CONV_VALID, """
+        x, kernel = args
+        return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])
+        """, padding.check_same_conv_end_to_end, padding.FLIPPED),
+}
+
+
+@pytest.mark.parametrize("name", list(MISCONCEPTIONS))
+def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
+    (module, function), body, check, sentence = MISCONCEPTIONS[name]
+    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "convlib" / module
+    path.write_text(path.read_text() + _patch(function, body))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckFailure) as info:
+        check()
+    assert sentence in str(info.value), f"{name}: feedback was\n{info.value}"
+    out, err = capfd.readouterr()
+    assert err == "", f"{name} wrote to stderr: {err!r}"
+
+
+# ------------------------------------------------------------------ the oracles themselves
+
+def test_keras_same_padding_oracle_matches_public_same_conv(keras, rng):
+    """check_same_padding_amounts reads Keras's amounts from a private helper of its
+    TensorFlow backend; prove that those amounts, applied by hand before a "valid" conv,
+    give exactly Keras's public padding="same" result (strides and dilation separately, as
+    Conv2D allows), and the depthwise strides-with-dilation result for the combination."""
+    for _ in range(40):
+        k = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        strides, dilation = (1, 1), (1, 1)
+        kind = rng.integers(3)
+        if kind == 0:
+            strides = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        elif kind == 1:
+            dilation = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        else:
+            strides = (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+            dilation = (int(rng.integers(2, 4)), int(rng.integers(2, 4)))
+        n = (int(rng.integers(1, 20)), int(rng.integers(1, 20)))
+        x = rng.standard_normal((2,) + n + (3,)).astype(np.float32)
+        pads = [padding.keras_same_padding(*a) for a in zip(n, k, strides, dilation)]
+        padded = np.pad(x, [(0, 0)] + pads + [(0, 0)])
+        if kind < 2:
+            kernel = rng.standard_normal(k + (3, 2)).astype(np.float32)
+            op = keras.ops.conv
+        else:
+            kernel = rng.standard_normal(k + (3, 1)).astype(np.float32)
+            op = keras.ops.depthwise_conv
+        same = op(x, kernel, strides, "same", dilation_rate=dilation)
+        by_hand = op(padded, kernel, strides, "valid", dilation_rate=dilation)
+        np.testing.assert_array_equal(np.asarray(same), np.asarray(by_hand),
+                                      err_msg=f"n={n} k={k} s={strides} d={dilation}")
