@@ -1,21 +1,24 @@
 """The fast path: convolution as one matrix product (im2col), forward and backward.
 
-The loops of correlate.py visit every output pixel. Here the loops run only over the kh*kw
-kernel taps: for each tap (a, b) one strided slice of the padded input holds the pixel
-that tap sees at every output position. Copying those slices side by side gives a matrix
+The loops of correlate.py visit every output pixel. Here no Python loop runs over pixels:
+for each tap (a, b) one strided slice of the padded input holds the pixel that tap sees at
+every output position. Copying those slices side by side gives a matrix
 `cols` with one row per output pixel and one column per (tap, input channel); the
 convolution is then `cols @ kernel.reshape(-1, filters)`, a single BLAS call.
 
 Groups make that a batch of `groups` smaller products. The backward pass reuses `cols`:
 
     d kernel = cols.T @ d y          d cols = d y @ kernel.T
-    d x      = scatter-add d cols back to the pixels they came from (col2im), crop padding.
+    d x      = scatter-add d cols back to the pixels they came from (col2im), crop padding,
+             = a convolution of d y (spread by the stride) with the flipped kernel, which
+               is how conv2d_backward computes it: im2col is fast, scatter-adds are not.
 
 Everything here is channels_last internally; channels_first inputs are transposed.
 """
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .arguments import standardize_data_format, standardize_pair, standardize_padding
 from .arguments import standardize_positive_int
@@ -44,7 +47,9 @@ def im2col(x_padded, kernel_size, strides, dilation_rate, output_size, groups=1)
 
     Hint: loop over the kh*kw taps only; for tap (a, b) the slice
     x_padded[:, a*dh : a*dh + (out_h-1)*sh + 1 : sh, b*dw : ... : sw, :] has the
-    shape (batch, out_h, out_w, channels) of one (a, b) column block.
+    shape (batch, out_h, out_w, channels) of one (a, b) column block. (Faster: one
+    np.lib.stride_tricks.sliding_window_view of the padded input, sliced with the strides
+    and dilation, transposed and copied once.)
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -158,35 +163,68 @@ def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1,
     return y, cache
 
 
+def kernel_gradient(cols, grad_output, kernel_shape, groups=1):
+    """d(loss)/d(kernel) = cols^T @ d(y), one product per group (channels_last dy)."""
+    rows = cols.shape[0] * cols.shape[1] * cols.shape[2]
+    dy = grad_output.reshape(rows, groups, -1)
+    if groups == 1:
+        grad = cols.reshape(rows, -1).T @ dy.reshape(rows, -1)
+    else:
+        per_group = np.matmul(cols.reshape(rows, groups, -1).transpose(1, 2, 0),
+                              dy.transpose(1, 0, 2))            # (groups, K, F/groups)
+        grad = per_group.transpose(1, 0, 2)
+    return grad.reshape(kernel_shape)
+
+
+def input_gradient(grad_output, kernel, padded_shape, pads, strides, dilation_rate, groups=1):
+    """d(loss)/d(x) as a convolution (channels_last): the transposed convolution.
+
+    Pixel p of the padded input fed output pixel i through tap a when p = i*s + a*d. So
+    spread d(y) by the stride (s-1 zeros between pixels), pad it with span-1 zeros on each
+    side, and correlate it with the kernel flipped in space, its input and output channels
+    swapped (within each group), at the same dilation. Rows no window reached get zero.
+    """
+    batch, oh, ow, filters = grad_output.shape
+    kh, kw, group_channels, _ = kernel.shape
+    (sh, sw), (dh, dw) = strides, dilation_rate
+    if (sh, sw) != (1, 1):
+        spread = np.zeros((batch, (oh - 1) * sh + 1, (ow - 1) * sw + 1, filters),
+                          grad_output.dtype)
+        spread[:, ::sh, ::sw, :] = grad_output
+    else:
+        spread = grad_output
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    full = np.pad(spread, ((0, 0), (span_h - 1, span_h - 1), (span_w - 1, span_w - 1), (0, 0)))
+    group_filters = filters // groups
+    flipped = (kernel[::-1, ::-1]
+               .reshape(kh, kw, group_channels, groups, group_filters)
+               .transpose(0, 1, 4, 3, 2)
+               .reshape(kh, kw, group_filters, groups * group_channels))
+    reached = conv2d(full, flipped, 1, "valid", dilation_rate, groups)
+    (top, bottom), (left, right) = pads
+    height, width = padded_shape[1] - bottom, padded_shape[2] - right
+    grad_x = np.zeros((batch, height - top, width - left, padded_shape[3]), grad_output.dtype)
+    rows, columns = min(height, reached.shape[1]), min(width, reached.shape[2])
+    grad_x[:, :rows - top, :columns - left, :] = reached[:, top:rows, left:columns, :]
+    return grad_x
+
+
 def conv2d_backward(grad_output, cache):
     """Gradients of sum(grad_output * conv2d(x, kernel)) with respect to x and kernel.
+
+    The kernel gradient reuses the forward pass's columns; the input gradient is a
+    convolution of its own (input_gradient). col2im computes the same thing as
+    col2im(grad_output @ kernel^T), slower: see tests/test_core.py.
 
     Returns:
         (grad_x, grad_kernel) with the shapes of x (in its data_format) and kernel.
     """
     if cache.data_format == "channels_first":
         grad_output = grad_output.transpose(0, 2, 3, 1)
-    groups = cache.groups
-    batch, oh, ow, filters = grad_output.shape
-    rows = batch * oh * ow
-    cols = cache.cols.reshape(rows, groups, -1)
-    dy = np.ascontiguousarray(grad_output, dtype=cols.dtype).reshape(rows, groups, -1)
-    weights = cache.kernel.reshape(-1, groups, filters // groups)
-
-    # d kernel = cols^T dy, per group; d cols = dy kernel^T, per group.
-    if groups == 1:
-        grad_weights = cols.reshape(rows, -1).T @ dy.reshape(rows, -1)
-    else:
-        grad_weights = np.matmul(cols.transpose(1, 2, 0), dy.transpose(1, 0, 2)).transpose(1, 0, 2)
-    grad_kernel = grad_weights.reshape(cache.kernel.shape)
-    grad_cols = _grouped_matmul(dy, weights.transpose(2, 1, 0), groups)
-    grad_cols = grad_cols.reshape(cache.cols.shape)
-
-    grad_padded = col2im(grad_cols, cache.padded_shape, cache.kernel.shape[:2],
-                         cache.strides, cache.dilation_rate)
-    (top, bottom), (left, right) = cache.pads
-    height, width = cache.padded_shape[1] - bottom, cache.padded_shape[2] - right
-    grad_x = grad_padded[:, top:height, left:width, :]
+    grad_output = np.ascontiguousarray(grad_output, dtype=cache.cols.dtype)
+    grad_kernel = kernel_gradient(cache.cols, grad_output, cache.kernel.shape, cache.groups)
+    grad_x = input_gradient(grad_output, cache.kernel, cache.padded_shape, cache.pads,
+                            cache.strides, cache.dilation_rate, cache.groups)
     if cache.data_format == "channels_first":
-        grad_x = grad_x.transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(grad_x), grad_kernel
+        grad_x = np.ascontiguousarray(grad_x.transpose(0, 3, 1, 2))
+    return grad_x, grad_kernel

@@ -150,3 +150,26 @@ def test_fast_path_on_benchmark_like_shapes(shape, kernel_shape, kwargs, keras, 
     gx, gk = conv.conv2d_backward(g.numpy(), cache)
     assert_close(gx, dx.numpy(), "d input")
     assert_close(gk, dk.numpy(), "d kernel")
+
+
+@pytest.mark.parametrize("strides, dilation, n_groups", [((1, 1), (1, 1), 1), ((2, 3), (1, 1), 2),
+                                                         ((1, 1), (2, 3), 3), ((3, 2), (2, 2), 1)])
+def test_col2im_is_the_adjoint_of_im2col_and_gives_the_input_gradient(strides, dilation,
+                                                                      n_groups, rng):
+    """<im2col(x), c> == <x, col2im(c)>, and col2im(dy @ kernel^T) == input_gradient(dy)."""
+    x = rng.standard_normal((2, 13, 11, 6))
+    kernel = rng.standard_normal((3, 2, 6 // n_groups, 6))
+    out_size = output_size.conv_output_spatial_shape((13, 11), (3, 2), strides, "valid", dilation)
+    cols = conv.im2col(x, (3, 2), strides, dilation, out_size, n_groups)
+    c = rng.standard_normal(cols.shape)
+    back = conv.col2im(c, x.shape, (3, 2), strides, dilation)
+    assert np.isclose(np.sum(cols * c), np.sum(x * back), rtol=1e-10)
+
+    dy = rng.standard_normal((2,) + out_size + (6,))
+    rows = dy.shape[0] * out_size[0] * out_size[1]
+    weights = kernel.reshape(-1, n_groups, 6 // n_groups)
+    grad_cols = np.einsum("mgf,kgf->mgk", dy.reshape(rows, n_groups, -1), weights)
+    via_col2im = conv.col2im(grad_cols.reshape(cols.shape), x.shape, (3, 2), strides, dilation)
+    via_conv = conv.input_gradient(dy, kernel, x.shape, ((0, 0), (0, 0)), strides, dilation,
+                                   n_groups)
+    np.testing.assert_allclose(via_conv, via_col2im, rtol=1e-10, atol=1e-10)
