@@ -1,0 +1,596 @@
+"""Instructor CLI: run the book as an nbgrader course.
+
+    python -m convbook.cli course create DIR [--db-url URL] [--exchange DIR] [--cell-timeout S]
+    python -m convbook.cli release                      [--course DIR]
+    python -m convbook.cli collect --exchange           [--deadline ISO] [--course DIR]
+    python -m convbook.cli collect --zips FOLDER        [--deadline ISO] [--name-pattern RE] [--course DIR]
+    python -m convbook.cli autograde [--jobs N] [--timeout S] [--student ID ...] [--course DIR]
+    python -m convbook.cli feedback                     [--course DIR]
+    python -m convbook.cli grades --csv FILE            [--course DIR]
+
+The course directory is --course, else $CONVBOOK_COURSE, else ./course. Every command prints
+one line per student (or per file) and exits 1 if anything needs the instructor's attention;
+it never stops at the first bad submission.
+"""
+import argparse
+import concurrent.futures
+import csv
+import datetime
+import html
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import collect as collectmod
+from . import course as coursemod
+from .course import ASSIGNMENT, CourseError
+
+DEFAULT_TIMEOUT = 900       # seconds per submission (all notebooks, kernel start-up included)
+INFRASTRUCTURE_ERRORS = re.compile(
+    r"database is locked|sqlalchemy\.exc\.OperationalError|psycopg\.OperationalError"
+    r"|Kernel didn't respond|Kernel died before replying to kernel_info")
+
+
+# --------------------------------------------------------------------------- helpers
+def nbgrader(course, *args, log_path=None, timeout=None):
+    """Run `nbgrader ARGS` in the course directory. Returns (returncode | "timeout", output)."""
+    cmd = [sys.executable, "-m", "nbgrader", *args]
+    out = open(log_path, "w") if log_path else subprocess.PIPE
+    try:
+        proc = subprocess.Popen(cmd, cwd=course, env=coursemod.subprocess_env(),
+                                stdout=out, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            kill_tree(proc)
+            stdout, code = "", "timeout"
+    finally:
+        if log_path:
+            out.close()
+    if log_path:
+        stdout = Path(log_path).read_text(errors="replace")
+    return code, stdout or ""
+
+
+def nbgrader_inprocess(course, step, make_app):
+    """Run one nbgrader step in this process (steps that run no student code).
+
+    `make_app(api)` returns the nbgrader app to start, built with `parent=api` so that it sees
+    the course's nbgrader_config.py. Saves a Python + nbgrader start-up (~5 s of CPU) per step.
+    The log goes to reports/logs/<step>.log. Returns (success, log text).
+    """
+    import logging
+
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
+
+    log_path = coursemod.reports_dir(course, "logs") / f"{step}.log"
+    logger = logging.getLogger(f"convbook.nbgrader.{step}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+    config = coursemod.load_config(course)
+    cwd = os.getcwd()
+    os.chdir(course)
+    try:
+        coursedir = CourseDirectory(config=config)
+        coursedir.assignment_id = ASSIGNMENT
+        api = NbGraderAPI(coursedir=coursedir, config=config, log=logger)
+        api.log.setLevel(logging.INFO)
+        result = capture_log(make_app(api))
+    finally:
+        os.chdir(cwd)
+    text = result.get("log", "") + ("\n" + result["error"] if result.get("error") else "")
+    log_path.write_text(text)
+    return bool(result.get("success")), text
+
+
+def kill_tree(proc):
+    """Kill a process and every descendant (kernels run in sessions of their own).
+
+    The tree is frozen first (SIGSTOP), re-listed until no new process appears, then killed:
+    a kernel cannot start one more child between the listing and the kill."""
+    try:
+        import psutil
+    except ImportError:                         # pragma: no cover (psutil ships with ipykernel)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        return
+    try:
+        root = psutil.Process(proc.pid)
+    except psutil.NoSuchProcess:
+        proc.wait()
+        return
+    frozen = {}
+    for _ in range(20):
+        try:
+            tree = [root] + root.children(recursive=True)
+        except psutil.NoSuchProcess:
+            break
+        new = [p for p in tree if p.pid not in frozen]
+        if not new:
+            break
+        for p in new:
+            try:
+                p.suspend()
+            except psutil.NoSuchProcess:
+                pass
+            frozen[p.pid] = p
+    for p in frozen.values():
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(list(frozen.values()), timeout=10)
+    proc.wait()
+
+
+def last_error(output):
+    """The most telling line of an nbgrader log."""
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    for pattern in (r"\b\w*(Error|Exception)\b: ", r"\[ERROR\]", r"\[CRITICAL\]"):
+        hits = [ln for ln in lines if re.search(pattern, ln)
+                and "Please see the" not in ln and "There was an error processing" not in ln]
+        if hits:
+            return hits[-1][-200:]
+    return (lines[-1] if lines else "no output")[-200:]
+
+
+def gradebook(course):
+    from nbgrader.api import Gradebook
+
+    config = coursemod.load_config(course)
+    return Gradebook(config.CourseDirectory.db_url, config.CourseDirectory.course_id)
+
+
+def resolve_course(args):
+    course = Path(args.course or os.environ.get("CONVBOOK_COURSE") or "course").expanduser()
+    course = course.resolve()
+    coursemod.load_settings(course)
+    return course
+
+
+def students_submitted(course):
+    return sorted(p.parent.name for p in Path(course, "submitted").glob(f"*/{ASSIGNMENT}")
+                  if p.is_dir())
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_course_create(args):
+    course = coursemod.create_course(args.dir, db_url=args.db_url, source=args.source,
+                                     exchange=args.exchange, cell_timeout=args.cell_timeout)
+    settings = coursemod.course_settings(course)
+    print(f"Created course {course} (mode 0700)")
+    print(f"  source:   {coursemod.source_dir(course)}  "
+          f"({len(coursemod.notebook_names(coursemod.source_dir(course)))} notebooks, "
+          f"{len(coursemod.convlib_paths(coursemod.source_dir(course)))} convlib modules)")
+    print(f"  gradebook: {coursemod.safe_url(settings['db_url'])}")
+    print(f"  exchange:  {settings['exchange']}")
+    print(f"Next: python -m convbook.cli release --course {course}")
+    return 0
+
+
+def cmd_release(args):
+    from nbgrader.converters import GenerateAssignment
+
+    course = resolve_course(args)
+    release = coursemod.release_dir(course)
+
+    def generate(api):
+        app = GenerateAssignment(coursedir=api.coursedir, parent=api)
+        app.force = True
+        app.create_assignment = True
+        return app
+
+    ok, out = nbgrader_inprocess(course, "generate_assignment", generate)
+    if not ok or not release.is_dir():
+        print(f"generate_assignment failed: {last_error(out)}")
+        return 1
+    # nbgrader only logs a failing post_convert_hook: check the release ourselves.
+    leaked = coursemod.leaks(release)
+    source_mods = coursemod.convlib_paths(coursemod.source_dir(course))
+    missing = [m for m in source_mods if not (release / m).is_file()]
+    if leaked or missing:
+        shutil.rmtree(release)
+        for path in leaked:
+            print(f"LEAK     {path.relative_to(course)} contains solution or hidden-test text")
+        for m in missing:
+            print(f"MISSING  {m} is not in the release")
+        print("Release removed; nothing was published.")
+        return 1
+
+    def publish(api):
+        app = api.exchange.ReleaseAssignment(coursedir=api.coursedir,
+                                             authenticator=api.authenticator, parent=api)
+        app.force = True
+        return app
+
+    ok, out = nbgrader_inprocess(course, "release_assignment", publish)
+    if not ok:
+        print(f"release_assignment failed: {last_error(out)}")
+        return 1
+    with gradebook(course) as gb:
+        assignment = gb.find_assignment(ASSIGNMENT)
+        auto = sum(c.max_score for nb in assignment.notebooks for c in nb.grade_cells
+                   if c.cell_type == "code")
+        manual = sum(c.max_score for nb in assignment.notebooks for c in nb.grade_cells
+                     if c.cell_type == "markdown")
+        nbs = [nb.name for nb in assignment.notebooks]
+    print(f"Released {ASSIGNMENT}: {len(nbs)} notebooks ({', '.join(sorted(nbs))}), "
+          f"{len(source_mods)} convlib modules (solutions stripped, checked)")
+    print(f"  points: {auto:g} autograded + {manual:g} written (graded by hand)")
+    print(f"  students: copy {release} or `nbgrader fetch_assignment {ASSIGNMENT}`; "
+          "submit with `nbgrader submit` or a zip")
+    return 0
+
+
+def set_deadline(course, deadline):
+    with gradebook(course) as gb:
+        gb.update_or_create_assignment(ASSIGNMENT, duedate=deadline.replace(tzinfo=None))
+
+
+def cmd_collect(args):
+    course = resolve_course(args)
+    if not coursemod.release_dir(course).is_dir():
+        raise CourseError("nothing released yet: run `release` first")
+    deadline = collectmod.parse_when(args.deadline) if args.deadline else None
+    if deadline is not None:
+        set_deadline(course, deadline)        # nbgrader then records lateness too
+    if args.zips:
+        _, problems = collectmod.collect_zips(course, args.zips, deadline=deadline,
+                                              name_pattern=args.name_pattern)
+    else:
+        def gather(api):
+            app = api.exchange.Collect(coursedir=api.coursedir,
+                                       authenticator=api.authenticator, parent=api)
+            app.update = True
+            return app
+
+        ok, out = nbgrader_inprocess(course, "collect", gather)
+        if not ok:
+            print(f"nbgrader collect failed: {last_error(out)}")
+            return 1
+        _, problems = collectmod.describe_submissions(course, deadline=deadline)
+    n = len(students_submitted(course))
+    print(f"{n} submission(s) in {Path(course, 'submitted')}"
+          + (f"; {problems} problem(s) reported above" if problems else ""))
+    return 1 if problems else 0
+
+
+def autograde_one(course, student, timeout):
+    """Autograde one student in its own nbgrader process; never raises."""
+    logs = coursemod.reports_dir(course, "autograde")
+    log_path = logs / f"{student}.log"
+    restore_report = Path(course, "reports", "restore", f"{student}.json")
+    if restore_report.exists():
+        restore_report.unlink()
+    released = set(coursemod.notebook_names(coursemod.release_dir(course)))
+    missing = sorted(released - set(coursemod.notebook_names(
+        coursemod.submitted_dir(course, student))))
+    start = time.monotonic()
+    attempts = 0
+    while True:
+        attempts += 1
+        code, out = nbgrader(course, "autograde", ASSIGNMENT,
+                             f"--CourseDirectory.student_id={student}", "--force",
+                             log_path=log_path, timeout=timeout)
+        # Failures of the grading machinery, not of the submission (a SQLite lock held too
+        # long by a parallel grader, a database hiccup, a kernel that started too slowly on
+        # a busy machine): try again, twice at most.
+        if code not in (0, "timeout") and attempts < 3 and INFRASTRUCTURE_ERRORS.search(out):
+            continue
+        break
+    elapsed = time.monotonic() - start
+    result = {"student": student, "seconds": round(elapsed, 1), "log": str(log_path),
+              "missing_notebooks": missing}
+    if code == "timeout":
+        shutil.rmtree(coursemod.autograded_dir(course, student), ignore_errors=True)
+        result.update(status="timeout", message=f"killed after {timeout:g} s (the whole "
+                      "submission's time limit); its autograded folder was removed")
+    elif code != 0:
+        result.update(status="failed", message=last_error(out))
+    else:
+        result.update(status="ok", message="")
+    try:
+        result["restore"] = json.loads(restore_report.read_text())
+    except (OSError, ValueError):
+        result["restore"] = {}
+    (logs / f"{student}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def submission_scores(course, student):
+    """(autograded score, autograded max, written max, needs manual) from the gradebook."""
+    from nbgrader.api import MissingEntry
+
+    with gradebook(course) as gb:
+        try:
+            sub = gb.find_submission(ASSIGNMENT, student)
+        except MissingEntry:
+            return None
+        return sub.code_score, sub.max_code_score, sub.max_written_score, sub.needs_manual_grade
+
+
+def cmd_autograde(args):
+    course = resolve_course(args)
+    students = args.student or students_submitted(course)
+    if not students:
+        print("No submissions to autograde: run `collect` first")
+        return 1
+    unknown = [s for s in students if not coursemod.submitted_dir(course, s).is_dir()]
+    if unknown:
+        print("No submission for: " + ", ".join(unknown))
+        return 1
+    print(f"Autograding {len(students)} submission(s), {args.jobs} at a time, "
+          f"at most {args.timeout:g} s each")
+    start = time.monotonic()
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        futures = {pool.submit(autograde_one, course, s, args.timeout): s for s in students}
+        for future in concurrent.futures.as_completed(futures):
+            r = future.result()
+            results[r["student"]] = r
+    width = max(len(s) for s in students)
+    bad = 0
+    for s in students:
+        r = results[s]
+        scores = submission_scores(course, s) if r["status"] == "ok" else None
+        dropped = r["restore"].get("dropped_files", [])
+        extra = r["restore"].get("new_modules", [])
+        if r["status"] == "ok" and scores is not None:
+            got, top, written, manual = scores
+            line = (f"{s:<{width}}  ok       {got:g} / {top:g} autograded"
+                    + (f"; {written:g} written point(s) to grade by hand" if manual and written else ""))
+            if r["missing_notebooks"]:          # nbgrader scores a missing notebook 0
+                bad += 1
+                line += "; MISSING notebook(s) scored 0: " + ", ".join(r["missing_notebooks"])
+        else:
+            bad += 1
+            line = f"{s:<{width}}  {r['status'].upper():<8} {r['message']}  (log: {r['log']})"
+        if dropped:
+            line += "; dropped: " + ", ".join(dropped)
+        if extra:
+            line += "; new convlib modules: " + ", ".join(extra)
+        print(f"{line}  [{r['seconds']:.1f} s]")
+    total = time.monotonic() - start
+    failed = sum(1 for r in results.values() if r["status"] != "ok")
+    print(f"{len(students) - failed} graded, {failed} failed"
+          + (f", {bad - failed} incomplete" if bad > failed else "") + f", in {total:.1f} s")
+    return 1 if bad else 0
+
+
+def hidden_test_lines(course):
+    """Lines of the hidden-test regions of the source notebooks (meaningful ones only)."""
+    import nbformat
+
+    hidden, visible = set(), set()
+    for nb_path in sorted(coursemod.source_dir(course).glob("*.ipynb")):
+        nb = nbformat.read(str(nb_path), as_version=4)
+        for cell in nb.cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "END HIDDEN TESTS" in line:
+                    inside = False
+                elif line.strip():
+                    (hidden if inside else visible).add(line.strip())
+    return {ln for ln in hidden - visible if len(ln) >= 8}
+
+
+def html_text(path):
+    text = Path(path).read_text(errors="replace")
+    text = re.sub(r"<style.*?</style>|<script.*?</script>", "", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def feedback_leaks(course):
+    """(html file, leaked line) pairs: hidden tests visible in any feedback file."""
+    hidden = hidden_test_lines(course)
+    found = []
+    for path in sorted(Path(course, "feedback").rglob("*.html")):
+        raw = Path(path).read_text(errors="replace")
+        text = html_text(path)
+        flat = re.sub(r"\s+", "", text)
+        for marker in ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            if marker in raw or marker in text:
+                found.append((path, marker))
+        for line in sorted(hidden):
+            if line in text or re.sub(r"\s+", "", line) in flat:
+                found.append((path, line))
+    return found
+
+
+def cmd_feedback(args):
+    from nbgrader.converters import GenerateFeedback
+
+    course = resolve_course(args)
+    graded = sorted(p.parent.name for p in Path(course, "autograded").glob(f"*/{ASSIGNMENT}"))
+    if not graded:
+        print("Nothing autograded yet: run `autograde` first")
+        return 1
+
+    def feedback(api):
+        app = GenerateFeedback(coursedir=api.coursedir, parent=api)
+        app.force = True
+        return app
+
+    ok, out = nbgrader_inprocess(course, "generate_feedback", feedback)
+    code = 0 if ok else 1
+    leaks = feedback_leaks(course)
+    leaked = {p for p, _ in leaks}
+    for path, line in leaks:
+        print(f"LEAK     {path.relative_to(course)} shows hidden-test text: {line[:80]!r}")
+    bad = 0
+    for s in graded:
+        files = sorted(coursemod.feedback_dir(course, s).glob("*.html"))
+        if files and not leaked & set(files):
+            print(f"{s}: {len(files)} feedback file(s) in {coursemod.feedback_dir(course, s)}")
+        else:
+            bad += 1
+            print(f"{s}: NO feedback ({'removed: it leaked hidden tests' if files else last_error(out)})")
+    for path in leaked:                     # never leave a leaking page to be released
+        path.unlink()
+    if code != 0:
+        print(f"nbgrader generate_feedback reported errors: {last_error(out)}")
+    print("Hidden tests checked: none in any feedback file." if not leaks else
+          f"{len(leaks)} leak(s): those files were deleted.")
+    return 1 if (bad or leaks or code != 0) else 0
+
+
+def grade_table(course):
+    """Rows (dicts) of the grade export, and the column order."""
+    from nbgrader.api import MissingEntry
+
+    status = {}
+    for path in Path(course, "reports", "autograde").glob("*.json"):
+        try:
+            r = json.loads(path.read_text())
+            status[r["student"]] = r["status"]
+        except (OSError, ValueError, KeyError):
+            pass
+    rows = []
+    with gradebook(course) as gb:
+        assignment = gb.find_assignment(ASSIGNMENT)
+        cells = [(nb.name, c.name, c.cell_type, c.max_score)
+                 for nb in sorted(assignment.notebooks, key=lambda n: n.name)
+                 for c in sorted(nb.grade_cells, key=lambda c: c.name)]
+        notebooks = sorted({nb for nb, *_ in cells})
+        columns = (["student_id", "status", "submitted", "seconds_late", "total", "max_total",
+                    "autograded", "max_autograded", "written", "max_written",
+                    "needs_manual_grade"]
+                   + [f"{nb}" for nb in notebooks]
+                   + [f"{nb}/{cell}" for nb, cell, *_ in cells])
+        for student in sorted(s.id for s in gb.students):
+            try:
+                sub = gb.find_submission(ASSIGNMENT, student)
+            except MissingEntry:
+                continue
+            row = {"student_id": student, "status": status.get(student, "not autograded"),
+                   "submitted": sub.timestamp.isoformat(sep=" ") if sub.timestamp else "",
+                   "seconds_late": round(sub.total_seconds_late),
+                   "total": sub.score, "max_total": sub.max_score,
+                   "autograded": sub.code_score, "max_autograded": sub.max_code_score,
+                   "written": sub.written_score, "max_written": sub.max_written_score,
+                   "needs_manual_grade": sub.needs_manual_grade}
+            for nb in sub.notebooks:
+                row[nb.name] = nb.score
+                for grade in nb.grades:
+                    if grade.cell.type == "GradeCell":
+                        row[f"{nb.name}/{grade.name}"] = grade.score
+            rows.append(row)
+    return columns, rows
+
+
+def cmd_grades(args):
+    course = resolve_course(args)
+    columns, rows = grade_table(course)
+    out = Path(args.csv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
+    print_grade_table(rows)
+    print(f"Wrote {len(rows)} student(s) to {out}")
+    return 0
+
+
+def print_grade_table(rows):
+    if not rows:
+        print("No graded submissions.")
+        return
+    width = max(10, *(len(r["student_id"]) for r in rows))
+    print(f"{'student':<{width}}  {'status':<14} {'autograded':>12} {'written':>10}  late")
+    for r in rows:
+        late = (collectmod.fmt_delay(datetime.timedelta(seconds=r["seconds_late"]))
+                if r["seconds_late"] else "-")
+        written = (f"{r['written']:g}/{r['max_written']:g}" + ("*" if r["needs_manual_grade"] else ""))
+        print(f"{r['student_id']:<{width}}  {r['status']:<14} "
+              f"{r['autograded']:>6g}/{r['max_autograded']:<5g} {written:>10}  {late}")
+    if any(r["needs_manual_grade"] for r in rows):
+        print("* written answers still to be graded by hand (nbgrader formgrader)")
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m convbook.cli", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--course", help="course directory (default: $CONVBOOK_COURSE or ./course)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_course = sub.add_parser("course", help="course directory management")
+    course_sub = p_course.add_subparsers(dest="course_command", required=True)
+    p_create = course_sub.add_parser("create", help="create a course directory (mode 0700)")
+    p_create.add_argument("dir", nargs="?", default="course")
+    p_create.add_argument("--db-url", help="gradebook SQLAlchemy URL (default: SQLite in DIR), "
+                                           "e.g. postgresql://user:pw@host:5432/gradebook")
+    p_create.add_argument("--exchange", help="nbgrader exchange root (default: DIR/exchange)")
+    p_create.add_argument("--cell-timeout", type=int, default=coursemod.DEFAULT_CELL_TIMEOUT,
+                          help="seconds per notebook cell at autograde (Execute.timeout)")
+    p_create.add_argument("--source", help=argparse.SUPPRESS)   # tests: a tiny assignment
+    p_create.set_defaults(func=cmd_course_create)
+
+    p_release = sub.add_parser("release", parents=[common],
+                               help="generate the student version and release it to the exchange")
+    p_release.set_defaults(func=cmd_release)
+
+    p_collect = sub.add_parser("collect", parents=[common], help="collect submissions")
+    src = p_collect.add_mutually_exclusive_group(required=True)
+    src.add_argument("--exchange", action="store_true", help="from the nbgrader exchange")
+    src.add_argument("--zips", metavar="FOLDER", help="from a folder of per-student zips (LMS export)")
+    p_collect.add_argument("--deadline", help="ISO date/time (UTC unless it says otherwise); "
+                                              "later submissions are flagged")
+    p_collect.add_argument("--name-pattern", default=collectmod.DEFAULT_NAME_PATTERN,
+                           help="regex for zip names with a (?P<student_id>...) group and an "
+                                "optional (?P<timestamp>...) group")
+    p_collect.set_defaults(func=cmd_collect)
+
+    p_auto = sub.add_parser("autograde", parents=[common],
+                            help="autograde every submission, in parallel processes")
+    p_auto.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
+    p_auto.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help="seconds per submission before it is killed (default %(default)s)")
+    p_auto.add_argument("--student", action="append", help="only this student (repeatable)")
+    p_auto.set_defaults(func=cmd_autograde)
+
+    p_fb = sub.add_parser("feedback", parents=[common],
+                          help="feedback HTML per student (checked: no hidden tests)")
+    p_fb.set_defaults(func=cmd_feedback)
+
+    p_grades = sub.add_parser("grades", parents=[common], help="export grades")
+    p_grades.add_argument("--csv", required=True, metavar="FILE")
+    p_grades.set_defaults(func=cmd_grades)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    # The gradebook (created by nbgrader in subprocesses, opened here) needs `alembic`.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"error: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
