@@ -1,24 +1,6 @@
 """convlib.activations against keras.activations: values, TensorFlow gradients, get/serialize.
 
-Tolerances for activations (in addition to tolerances.py):
-assert_close's absolute floor scales with the largest entry, which is right for convolution
-sums but far too loose here: with inputs up to +-100 (or exp(30) ~ 1e13) it would hide any
-error on the entries near 0, where the activations differ most (e.g. a wrong SELU alpha).
-Each entry is instead compared on its own, |convlib - Keras| <= atol + ACT_RTOL*|Keras|, and
-upstream gradients are drawn from [-1, 1], so for gradients atol is per unit of grad_y.
-
-Both sides evaluate the same short float32 formulas and agree to a few ulps (1.2e-7
-relative), except where a formula cancels. A dense sweep of x in [-120, 120] found the
-worst cases: mish's gradient needs 3e-6 relative (1 - tanh^2 near saturation, times x);
-tanh's gradient 7e-7 absolute (TensorFlow's float32 tanh is a rational approximation that
-returns exactly +-1 once |x| > ~7.9, numpy's a few ulps below 1 there, and 1 - y^2 turns
-those ulps into ~1e-7 each). ACT_RTOL = 1e-5 and ACT_ATOL = 2e-6 keep a ~3x margin, yet a
-misconception changes entries by far more (leaky slope 0.01 vs 0.2, tanh-GELU vs erf-GELU:
-5e-4 absolute, hard sigmoid 0.2x+0.5 vs (x+3)/6: 3e-2, a gradient slope wrong at a kink: 1).
-
-GELU_TANH_GRAD_ATOL: the same tanh saturation in the tanh-form GELU gradient is multiplied
-by 0.5 x du/dx ~ 8 (x ~ -4.9): up to 4e-6 per unit of grad_y in the sweep (numpy's is the
-more accurate). 1e-5 keeps a 2.5x margin and is 50x below the gap between the GELU forms.
+Tolerances: ACT_RTOL, ACT_ATOL, GELU_TANH_GRAD_ATOL in tests/tolerances.py (with reasons).
 """
 import math
 
@@ -26,11 +8,7 @@ import numpy as np
 import pytest
 
 from convlib import activations
-from tolerances import assert_close
-
-ACT_RTOL = 1e-5
-ACT_ATOL = 2e-6
-GELU_TANH_GRAD_ATOL = 1e-5
+from tolerances import ACT_ATOL, ACT_RTOL, GELU_TANH_GRAD_ATOL, assert_close
 
 # The names convlib supports: Keras's names for them, aliases included.
 NAMES = [

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from convlib import bias, conv, correlate, dilation, groups, output_size, padding
-from tolerances import assert_close
+from tolerances import FLOAT64_IDENTITY_RTOL, MUST_DIFFER_ATOL, assert_close
 
 
 def keras_conv(keras, x, kernel, **kwargs):
@@ -55,7 +55,7 @@ def test_same_padding_amounts_reproduce_keras_same_output(keras, rng):
             odd_totals_seen += 1
             flipped = tuple((a, b) for b, a in pads)
             wrong = conv.conv2d(padding.pad_spatial(x, flipped), kernel, strides, "valid", dil)
-            assert not np.allclose(wrong, expected, atol=1e-3), "extra pixel top/left passed"
+            assert not np.allclose(wrong, expected, atol=MUST_DIFFER_ATOL), "extra pixel top/left passed"
     assert odd_totals_seen >= 10
 
 
@@ -82,7 +82,7 @@ def test_loop_versions_match_keras_valid_conv(keras, rng):
                      "correlate2d")
         flipped = correlate.conv2d_valid(x, kernel[::-1, ::-1])
         if kh * kw > 1:  # a true convolution (flipped kernel) is not what Keras computes
-            assert not np.allclose(flipped, expected, atol=1e-3)
+            assert not np.allclose(flipped, expected, atol=MUST_DIFFER_ATOL)
 
 
 def test_dilated_kernel_equals_dilated_conv(keras, rng):
@@ -163,7 +163,7 @@ def test_col2im_is_the_adjoint_of_im2col_and_gives_the_input_gradient(strides, d
     cols = conv.im2col(x, (3, 2), strides, dilation, out_size, n_groups)
     c = rng.standard_normal(cols.shape)
     back = conv.col2im(c, x.shape, (3, 2), strides, dilation)
-    assert np.isclose(np.sum(cols * c), np.sum(x * back), rtol=1e-10)
+    assert np.isclose(np.sum(cols * c), np.sum(x * back), rtol=FLOAT64_IDENTITY_RTOL)
 
     dy = rng.standard_normal((2,) + out_size + (6,))
     rows = dy.shape[0] * out_size[0] * out_size[1]
@@ -172,4 +172,4 @@ def test_col2im_is_the_adjoint_of_im2col_and_gives_the_input_gradient(strides, d
     via_col2im = conv.col2im(grad_cols.reshape(cols.shape), x.shape, (3, 2), strides, dilation)
     via_conv = conv.input_gradient(dy, kernel, x.shape, ((0, 0), (0, 0)), strides, dilation,
                                    n_groups)
-    np.testing.assert_allclose(via_conv, via_col2im, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(via_conv, via_col2im, rtol=FLOAT64_IDENTITY_RTOL, atol=FLOAT64_IDENTITY_RTOL)

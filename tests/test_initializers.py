@@ -5,20 +5,7 @@ Random initializers cannot be compared value by value (different random streams)
 one is compared by its statistics: INIT_SAMPLES values drawn with the same fans from
 convlib and from Keras, checked against each other and against the analytic target.
 
-Tolerances used only here (tests/tolerances.py holds the shared ones):
-
-* TRUNCATION_RTOL = 1e-6: a truncated normal's values must satisfy |x - mean| <= 2*stddev;
-  the bound is computed in float64 while samples are float32 (rounding of up to a few
-  float32 ulps, ~6e-8 relative each), so 1e-6 (~16 ulps) is slack only for rounding. A
-  missing truncation gives values beyond 3*stddev (hundreds of them in 200_000 draws).
-* UNIFORM_EDGE_FRACTION = 0.01: the smallest/largest of 200_000 uniform draws lie within
-  1% of the interval's ends with probability 1 - 2e-872; a wrong limit (a factor sqrt(3))
-  misses the ends by far.
-* ORTHO_ATOL = 1e-5 (times gain**2): q^T q of float32 entries with <= 600 terms per dot
-  product; float32 rounding gives ~1e-6 here, a non-orthogonal matrix errors of order 1.
-* SIGN_DRAWS = 400 draws, SIGN_BAND = 0.12: the fraction of draws with a positive first
-  entry is binomial(400, 1/2), standard deviation 0.025, so a band of +-0.12 is ~5 sigma;
-  a QR without the sign correction gives a fraction of exactly 0 or 1.
+Tolerances: INIT_* and the ones below come from tests/tolerances.py (with reasons).
 """
 import math
 import re
@@ -27,13 +14,8 @@ import numpy as np
 import pytest
 
 from convlib import initializers
-from tolerances import INIT_MEAN_TOL, INIT_SAMPLES, INIT_STD_RTOL
-
-TRUNCATION_RTOL = 1e-6
-UNIFORM_EDGE_FRACTION = 0.01
-ORTHO_ATOL = 1e-5
-SIGN_DRAWS = 400
-SIGN_BAND = 0.12
+from tolerances import (INIT_MEAN_TOL, INIT_SAMPLES, INIT_STD_RTOL, ORTHO_ATOL, SIGN_BAND,
+                        SIGN_DRAWS, TRUNCATION_RTOL, UNIFORM_EDGE_FRACTION)
 
 CONV_SHAPE = (3, 5, 7, 11)  # fan_in = 105, fan_out = 165: the fans differ, so mode matters
 
