@@ -58,7 +58,8 @@ class Conv2D:
         self.use_bias = bool(use_bias)
         self.activation = activations.get(activation)
         # Keras: a None initializer means glorot_uniform for float weights, bias included.
-        self.kernel_initializer = initializers.get(kernel_initializer or "glorot_uniform")
+        self.kernel_initializer = initializers.get(
+            "glorot_uniform" if kernel_initializer is None else kernel_initializer)
         self.bias_initializer = initializers.get(
             "glorot_uniform" if bias_initializer is None else bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)

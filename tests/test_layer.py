@@ -309,3 +309,15 @@ def test_config_round_trip_with_custom_callables():
     x = np.ones((1, 4, 4, 2), np.float32)
     np.testing.assert_array_equal(again(x), layer(x))
     assert again.losses == layer.losses
+
+
+def test_array_initializers_like_keras(keras, rng):
+    """Keras accepts an array as an initializer (its shape must match the weight's)."""
+    kernel = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    bias = rng.standard_normal(5).astype(np.float32)
+    clayer = convlib.Conv2D(5, (2, 3), kernel_initializer=kernel, bias_initializer=bias)
+    klayer = keras.layers.Conv2D(5, (2, 3), kernel_initializer=kernel, bias_initializer=bias)
+    x = rng.standard_normal((2, 6, 7, 4)).astype(np.float32)
+    assert_close(clayer(x), klayer(x).numpy(), "output with array initializers")
+    with pytest.raises(ValueError):
+        convlib.Conv2D(5, 3, kernel_initializer=kernel)(x)  # (3, 3, 4, 5) expected
