@@ -83,6 +83,21 @@ CONV_VALID = "correlate.py", "conv2d_valid"
 AMOUNTS = "padding.py", "same_padding_amounts"
 PAD = "padding.py", "pad_spatial"
 
+# Wrong same_padding_amounts used twice: by its own check and inside the end-to-end one.
+TOP_LEFT_BODY = """
+        before, after = _right_same_padding_amounts(*args, **kwargs)
+        return after, before
+        """
+NO_STRIDE_BODY = """
+        n, k, s, d = args
+        total = d * (k - 1)
+        return total // 2, total - total // 2
+        """
+NO_DILATION_BODY = """
+        n, k, s, d = args
+        return _right_same_padding_amounts(n, k, s, 1)
+        """
+
 MISCONCEPTIONS = {
     # chapter 00
     "correlate2d-flipped": (CORRELATE_2D, """
@@ -129,23 +144,13 @@ MISCONCEPTIONS = {
         return _right_conv2d_valid(*args).transpose(0, 2, 1, 3)
         """, basics.check_conv2d_valid, basics.OUTPUT_TRANSPOSED),
     # chapter 02: same_padding_amounts
-    "amounts-top-left": (AMOUNTS, """
-        before, after = _right_same_padding_amounts(*args, **kwargs)
-        return after, before
-        """, padding.check_same_padding_amounts, padding.TOP_LEFT),
+    "amounts-top-left": (AMOUNTS, TOP_LEFT_BODY, padding.check_same_padding_amounts, padding.TOP_LEFT),
     "amounts-rounded-down": (AMOUNTS, """
         before, after = _right_same_padding_amounts(*args, **kwargs)
         return before, before
         """, padding.check_same_padding_amounts, padding.ROUNDED_DOWN),
-    "amounts-no-stride": (AMOUNTS, """
-        n, k, s, d = args
-        total = d * (k - 1)
-        return total // 2, total - total // 2
-        """, padding.check_same_padding_amounts, padding.NO_STRIDE),
-    "amounts-no-dilation": (AMOUNTS, """
-        n, k, s, d = args
-        return _right_same_padding_amounts(n, k, s, 1)
-        """, padding.check_same_padding_amounts, padding.NO_DILATION),
+    "amounts-no-stride": (AMOUNTS, NO_STRIDE_BODY, padding.check_same_padding_amounts, padding.NO_STRIDE),
+    "amounts-no-dilation": (AMOUNTS, NO_DILATION_BODY, padding.check_same_padding_amounts, padding.NO_DILATION),
     "amounts-negative": (AMOUNTS, """
         n, k, s, d = args
         total = ((n + s - 1) // s - 1) * s + d * (k - 1) + 1 - n
@@ -174,19 +179,9 @@ MISCONCEPTIONS = {
         return _right_pad_spatial(x, ((b, t), (r, l)), data_format)
         """, padding.check_pad_spatial, padding.BEFORE_AFTER_SWAPPED),
     # chapter 02: end to end (the wrong idea sits in one of the student's pieces)
-    "same-top-left": (AMOUNTS, """
-        before, after = _right_same_padding_amounts(*args, **kwargs)
-        return after, before
-        """, padding.check_same_conv_end_to_end, padding.TOP_LEFT),
-    "same-no-stride": (AMOUNTS, """
-        n, k, s, d = args
-        total = d * (k - 1)
-        return total // 2, total - total // 2
-        """, padding.check_same_conv_end_to_end, padding.NO_STRIDE),
-    "same-no-dilation": (AMOUNTS, """
-        n, k, s, d = args
-        return _right_same_padding_amounts(n, k, s, 1)
-        """, padding.check_same_conv_end_to_end, padding.NO_DILATION),
+    "same-top-left": (AMOUNTS, TOP_LEFT_BODY, padding.check_same_conv_end_to_end, padding.TOP_LEFT),
+    "same-no-stride": (AMOUNTS, NO_STRIDE_BODY, padding.check_same_conv_end_to_end, padding.NO_STRIDE),
+    "same-no-dilation": (AMOUNTS, NO_DILATION_BODY, padding.check_same_conv_end_to_end, padding.NO_DILATION),
     "same-flipped": (CONV_VALID, """
         x, kernel = args
         return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])
