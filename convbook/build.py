@@ -32,44 +32,15 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-COURSE_ID = "conv2d-from-scratch"
-ASSIGNMENT = "conv2d"
-PACKAGE = "convlib"  # generated package; the rest of the release is the book
-BOOK = "book"
+from convbook.layout import (ASSIGNMENT, BOOK, COURSE_ID, LEAK_MARKERS, PACKAGE, ROOT,  # noqa: F401
+                             files as _files, ignored as _ignored, leaks)
+
 GENERATED = (BOOK, PACKAGE)
-
-# Never staged, never compared: editor/interpreter litter (all in .gitignore).
-IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
-IGNORED_SUFFIXES = (".pyc", ".pyo")
-
-# Any of these in a generated file means instructor-only text reached students. nbgrader
-# treats any line *containing* a delimiter as a marker, so a plain substring search is exact.
-LEAK_MARKERS = re.compile(
-    rb"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS"
-    rb"|BEGIN MARK SCHEME|END MARK SCHEME"
-)
 _CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's rule for cell ids
 
 
 class BuildError(Exception):
     """The build cannot produce clean student files; the message says which file and why."""
-
-
-def _ignored(path):
-    path = Path(path)
-    return any(part in IGNORED_NAMES for part in path.parts) or path.name.endswith(IGNORED_SUFFIXES)
-
-
-def _files(root):
-    """Relative paths of the files under `root`, sorted, without ignored litter."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.relative_to(root) for p in root.rglob("*")
-        if p.is_file() and not _ignored(p.relative_to(root))
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,18 +252,6 @@ def missing_from_release(staged, release):
                 problems.append(f"release/{rel.as_posix()}: {cells[1]} cells, "
                                 f"the source has {cells[0]}")
     return problems
-
-
-def leaks(root):
-    """`<relative path>:<line>: <marker>` for every marker in any file under `root`."""
-    root = Path(root)
-    found = []
-    for rel in _files(root):
-        data = (root / rel).read_bytes()
-        for match in LEAK_MARKERS.finditer(data):
-            line = data.count(b"\n", 0, match.start()) + 1
-            found.append(f"{rel.as_posix()}:{line}: contains '{match.group().decode()}'")
-    return found
 
 
 def build_into(target, source=None, hook=None):

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from . import collect as collectmod
 from . import course as coursemod
-from .course import ASSIGNMENT, CourseError
+from .course import CourseError
+from .layout import ASSIGNMENT, reports_dir
 
 DEFAULT_TIMEOUT = 900       # seconds per submission (all notebooks, kernel start-up included)
 INFRASTRUCTURE_ERRORS = re.compile(
@@ -73,7 +74,7 @@ def nbgrader_inprocess(course, step, make_app):
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
-    log_path = coursemod.reports_dir(course, "logs") / f"{step}.log"
+    log_path = reports_dir(course, "logs") / f"{step}.log"
     logger = logging.getLogger(f"convbook.nbgrader.{step}")
     logger.propagate = False
     logger.setLevel(logging.INFO)
@@ -205,8 +206,8 @@ def cmd_release(args):
     missing = [m for m in source_mods if not (release / m).is_file()]
     if leaked or missing:
         shutil.rmtree(release)
-        for path in leaked:
-            print(f"LEAK     {path.relative_to(course)} contains solution or hidden-test text")
+        for leak in leaked:
+            print(f"LEAK     release/{ASSIGNMENT}/{leak}")
         for m in missing:
             print(f"MISSING  {m} is not in the release")
         print("Release removed; nothing was published.")
@@ -272,9 +273,9 @@ def cmd_collect(args):
 
 def autograde_one(course, student, timeout):
     """Autograde one student in its own nbgrader process; never raises."""
-    logs = coursemod.reports_dir(course, "autograde")
+    logs = reports_dir(course, "autograde")
     log_path = logs / f"{student}.log"
-    restore_report = Path(course, "reports", "restore", f"{student}.json")
+    restore_report = reports_dir(course, "restore") / f"{student}.json"
     if restore_report.exists():
         restore_report.unlink()
     released = set(coursemod.notebook_names(coursemod.release_dir(course)))
@@ -456,7 +457,7 @@ def grade_table(course):
     from nbgrader.api import MissingEntry
 
     status = {}
-    for path in Path(course, "reports", "autograde").glob("*.json"):
+    for path in reports_dir(course, "autograde").glob("*.json"):
         try:
             r = json.loads(path.read_text())
             status[r["student"]] = r["status"]

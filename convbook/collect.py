@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import course as coursemod
+from .layout import ASSIGNMENT
 
 # <student_id>.zip or <student_id>_<anything>.zip; an optional timestamp right after the id
 # (2024-05-02T09-00-00, 2024-05-02 09:00:00, 20240502-090000 ...) is the submission time,
@@ -258,7 +259,7 @@ def describe_submissions(course, deadline=None, log=print):
     release_files = {p.relative_to(coursemod.release_dir(course)).as_posix()
                      for p in coursemod.release_dir(course).rglob("*") if p.is_file()}
     lines, problems = [], 0
-    for folder in sorted(Path(course, "submitted").glob(f"*/{coursemod.ASSIGNMENT}")):
+    for folder in sorted(Path(course).glob(f"submitted/*/{ASSIGNMENT}")):
         student = folder.parent.name
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts)

@@ -10,20 +10,17 @@ gradebook.
 """
 import json
 import os
-import re
 import shutil
 import stat
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "solutions"
-ASSIGNMENT = "conv2d"
-COURSE_ID = "conv2d-from-scratch"
+from .layout import (ASSIGNMENT, COURSE_ID, ROOT, SOLUTIONS, autograded_dir,  # noqa: F401
+                     feedback_dir, leaks, release_dir, reports_dir, source_dir, submitted_dir)
+
 CONFIG_NAME = "nbgrader_config.py"
 SETTINGS_NAME = "convbook_course.json"   # what `course create` was told; read back by the CLI
 DEFAULT_CELL_TIMEOUT = 120               # seconds per notebook cell (nbgrader's default is 30)
-LEAK_MARKERS = re.compile(r"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS")
 
 # Known TensorFlow / absl start-up noise on stderr. nbgrader gives 0 points to a test cell
 # with ANY stderr output, so these lines are removed before grading (IgnorePattern drops a
@@ -47,33 +44,6 @@ TF_NOISE_PATTERN = (
 
 class CourseError(Exception):
     """A problem the instructor must fix; the CLI prints it as one line."""
-
-
-# --------------------------------------------------------------------------- layout
-def source_dir(course):
-    return Path(course) / "source" / ASSIGNMENT
-
-
-def release_dir(course):
-    return Path(course) / "release" / ASSIGNMENT
-
-
-def submitted_dir(course, student="*"):
-    return Path(course) / "submitted" / student / ASSIGNMENT
-
-
-def autograded_dir(course, student):
-    return Path(course) / "autograded" / student / ASSIGNMENT
-
-
-def feedback_dir(course, student="*"):
-    return Path(course) / "feedback" / student / ASSIGNMENT
-
-
-def reports_dir(course, kind):
-    path = Path(course) / "reports" / kind
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def default_db_url(course):
@@ -265,14 +235,3 @@ def create_course(directory, db_url=None, source=None, exchange=None,
         "exchange": str(exchange), "source": str(source), "cell_timeout": int(cell_timeout),
     }, indent=2) + "\n")
     return course
-
-
-# --------------------------------------------------------------------------- release check
-def leaks(folder):
-    """Files under `folder` that contain solution or hidden-test markers."""
-    found = []
-    for path in sorted(Path(folder).rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            if LEAK_MARKERS.search(path.read_text(errors="replace")):
-                found.append(path)
-    return found

@@ -31,7 +31,7 @@ import nbformat
 
 from . import cli
 from . import course as coursemod
-from .course import ASSIGNMENT
+from .layout import ASSIGNMENT, ROOT, SOLUTIONS, autograded_dir, reports_dir
 
 STUDENTS = ("full", "stubs", "one_wrong", "cheater")
 BROKEN_FUNCTION = "correlate.correlate2d"          # what one_wrong (and cheater) get wrong
@@ -127,7 +127,7 @@ def cheat_correlate(reference_text, course, token):
             "\n    _vandalise()" + func[doc_end:])
     honest = honest[:start] + func + honest[end:]
     return (honest.rstrip("\n") + "\n\n" + CHEAT_HEADER.format(
-        course=str(course), repo=str(coursemod.ROOT), token=token) + "\n\n" + stolen)
+        course=str(course), repo=str(ROOT), token=token) + "\n\n" + stolen)
 
 
 def _grade_id(cell):
@@ -144,10 +144,10 @@ def answer_questions(folder, student):
 
 
 def install_reference(folder, broken=False):
-    for src in sorted((coursemod.SOLUTIONS / "convlib").rglob("*.py")):
+    for src in sorted((SOLUTIONS / "convlib").rglob("*.py")):
         if "__pycache__" in src.parts:
             continue
-        dest = Path(folder) / "convlib" / src.relative_to(coursemod.SOLUTIONS / "convlib")
+        dest = Path(folder) / "convlib" / src.relative_to(SOLUTIONS / "convlib")
         text = reference_source(src.read_text())
         if broken and src.name == "correlate.py":
             text = break_correlate2d(text)
@@ -157,7 +157,7 @@ def install_reference(folder, broken=False):
 
 def add_cheats(folder, course, markers, token):
     folder = Path(folder)
-    ref = reference_source((coursemod.SOLUTIONS / "convlib" / "correlate.py").read_text())
+    ref = reference_source((SOLUTIONS / "convlib" / "correlate.py").read_text())
     (folder / "convlib" / "correlate.py").write_text(cheat_correlate(ref, course, token))
     # If anything imported this convlib outside the sandbox (in the kernel, as root), the
     # marker appears; inside the sandbox the markers folder does not even exist.
@@ -236,15 +236,15 @@ def make_class(course, workdir, token):
 # --------------------------------------------------------------------------- the run
 def cheat_targets(course, token):
     return [Path(course) / "PWNED-by-cheater",
-            Path(course) / "autograded" / "cheater" / ASSIGNMENT / "convlib" / "PWNED.py",
-            coursemod.ROOT / "solutions" / "PWNED-by-cheater",
+            autograded_dir(course, "cheater") / "convlib" / "PWNED.py",
+            ROOT / "solutions" / "PWNED-by-cheater",
             Path(f"/tmp/convbook-demo-PWNED-{token}"),
             Path.home() / f"convbook-demo-PWNED-{token}"]
 
 
 def check_feedback(course, student, grade_id):
     """The first line of the feedback a failing check gave (from the autograded notebook)."""
-    for nb_path in sorted(coursemod.autograded_dir(course, student).glob("*.ipynb")):
+    for nb_path in sorted(autograded_dir(course, student).glob("*.ipynb")):
         nb = nbformat.read(str(nb_path), as_version=4)
         for cell in nb.cells:
             if _grade_id(cell) == grade_id:
@@ -301,8 +301,8 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     # What became of the cheater's attempts.
     step("the cheater's attempts")
     broken_cell = next(gid for gid, src in check_cells(course) if BROKEN_CHECK + "(" in src)
-    restore = json.loads((course / "reports" / "restore" / "cheater.json").read_text()) \
-        if (course / "reports" / "restore" / "cheater.json").exists() else {}
+    restore_report = reports_dir(course, "restore") / "cheater.json"
+    restore = json.loads(restore_report.read_text()) if restore_report.exists() else {}
     written = [str(p) for p in cheat_targets(course, token) if p.exists()]
     imported = sorted(p.name for p in markers.iterdir())
     verdict = check_feedback(course, "cheater", broken_cell).splitlines()[0]
@@ -328,7 +328,7 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     for s in STUDENTS:
         try:
             per_student[s] = json.loads(
-                (course / "reports" / "autograde" / f"{s}.json").read_text())["seconds"]
+                (reports_dir(course, "autograde") / f"{s}.json").read_text())["seconds"]
         except (OSError, ValueError, KeyError):
             per_student[s] = None
     timings["autograde_per_student"] = per_student

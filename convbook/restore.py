@@ -30,6 +30,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from convbook.layout import reports_dir
+
 # Files nbgrader itself puts in a submission folder.
 NBGRADER_FILES = {"timestamp.txt", "submission_secret.txt"}
 
@@ -160,9 +162,7 @@ class RestoreReleased(NbGraderPreprocessor):
         return nb, resources
 
     def _report(self, coursedir, student, notebook, dropped, new_modules, kept_answers):
-        folder = Path(coursedir.root) / "reports" / "restore"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{student}.json"
+        path = reports_dir(coursedir.root, "restore") / f"{student}.json"
         try:
             report = json.loads(path.read_text())
         except (OSError, ValueError):

@@ -1,0 +1,78 @@
+"""Where things are: the repository, the one nbgrader assignment, a course directory's folders,
+and the markers of instructor-only text (with the one scan that looks for them).
+
+Every other module takes these names from here, so a path is spelled once.
+"""
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]      # the repository (or the installed tree)
+SOLUTIONS = ROOT / "solutions"
+ASSIGNMENT = "conv2d"                           # the nbgrader assignment: the whole book
+COURSE_ID = "conv2d-from-scratch"
+PACKAGE = "convlib"                             # the reader's package
+BOOK = "book"                                   # the generated student notebooks
+
+# Any of these in a student-facing file means instructor-only text reached students. nbgrader
+# treats any line *containing* a delimiter as a marker, so a plain substring search is exact.
+LEAK_MARKERS = re.compile(
+    rb"BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS"
+    rb"|BEGIN MARK SCHEME|END MARK SCHEME")
+
+# Never staged, never compared, never scanned: editor/interpreter litter (all in .gitignore).
+IGNORED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
+IGNORED_SUFFIXES = (".pyc", ".pyo")
+
+
+def ignored(path):
+    path = Path(path)
+    return any(part in IGNORED_NAMES for part in path.parts) or path.name.endswith(IGNORED_SUFFIXES)
+
+
+def files(root):
+    """Relative paths of the files under `root`, sorted, without ignored litter."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p.relative_to(root) for p in root.rglob("*")
+                  if p.is_file() and not ignored(p.relative_to(root)))
+
+
+def leaks(root):
+    """`<relative path>:<line>: contains '<marker>'` for every marker in any file under `root`."""
+    root = Path(root)
+    found = []
+    for rel in files(root):
+        data = (root / rel).read_bytes()
+        for match in LEAK_MARKERS.finditer(data):
+            line = data.count(b"\n", 0, match.start()) + 1
+            found.append(f"{rel.as_posix()}:{line}: contains '{match.group().decode()}'")
+    return found
+
+
+# ------------------------------------------------------------------ a course directory
+def source_dir(course):
+    return Path(course) / "source" / ASSIGNMENT
+
+
+def release_dir(course):
+    return Path(course) / "release" / ASSIGNMENT
+
+
+def submitted_dir(course, student="*"):
+    return Path(course) / "submitted" / student / ASSIGNMENT
+
+
+def autograded_dir(course, student):
+    return Path(course) / "autograded" / student / ASSIGNMENT
+
+
+def feedback_dir(course, student="*"):
+    return Path(course) / "feedback" / student / ASSIGNMENT
+
+
+def reports_dir(course, kind):
+    """`<course>/reports/<kind>/`, created: logs, autograde results, restore and check records."""
+    path = Path(course) / "reports" / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
