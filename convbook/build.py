@@ -32,8 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from convbook.layout import (ASSIGNMENT, BOOK, COURSE_ID, LEAK_MARKERS, PACKAGE, ROOT,  # noqa: F401
-                             files as _files, ignored as _ignored, leaks)
+from convbook.layout import (ASSIGNMENT, BOOK, COURSE_ID, IGNORED_NAMES, IGNORED_SUFFIXES,
+                             PACKAGE, ROOT,
+                             files as _files, leaks)
 
 GENERATED = (BOOK, PACKAGE)
 _CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's rule for cell ids
