@@ -1,248 +1,27 @@
-"""The child process that runs a student's convlib, and the wire format shared with the kernel.
+"""The child process that runs a student's convlib (see convbook/harness.py, which starts it).
 
-This file has two roles:
+Its source text is run with `python -I -B -c <this file> <config json>`; it is never run from
+its path and never imported by the kernel, so it needs nothing but the standard library and
+numpy, and works whatever directories the sandbox hides. The wire format (convbook/wire.py)
+arrives as text in the config and is loaded as a module of its own.
 
-* imported as `convbook._child` (in the notebook kernel), it provides the codec, `encode` and
-  `decode`, that `convbook.harness` uses to talk to the child;
-* its source text is run with `python -I -B -c <this file> <config json>` as the child itself
-  (see `_main`). It is never run from its path, so it needs nothing but the standard library
-  and numpy, and works whatever directories the sandbox hides.
-
-Wire format (both directions): a frame is `b"CVB1"`, an 8-byte big-endian payload length,
-then the payload: a 4-byte big-endian length, that many bytes of JSON, then the raw bytes of
-the arrays the JSON refers to. Every JSON object is a tagged value ({"$": tag, ...}), so
-nothing the student returns can be mistaken for a tag. Arrays travel as their raw bytes with a
-dtype string that the receiver re-validates (numeric or bool only, no objects, no fields):
-there is no pickle anywhere, and student output is never unpickled or eval'ed in the kernel.
-
-The child, before any student code runs: keeps the real stdin/stdout pipe fds private and
+Before any student code runs, the child: keeps the real stdin/stdout pipe fds private and
 points fds 0/1 at /dev/null (so no print or os.write can corrupt a frame), installs an
 import blocker for tensorflow/keras/torch/jax/scipy, imports the real numpy from
-site-packages, sets its resource limits, drops to the sandbox uid/gid (when started as
-root), and only then puts its scratch folder (holding a copy of convlib/) on sys.path.
+site-packages, enters its namespace sandbox ("ns+uid" mode: see `_enter_namespaces`), sets
+its resource limits, drops to the sandbox uid/gid (when started as root), and only then puts
+its scratch folder (holding a copy of convlib/) on sys.path.
 """
 import io
 import json
 import os
-import struct
 import sys
+import types
 
 import numpy as np
 
-MAGIC = b"CVB1"
-FRAME_HEADER = struct.Struct(">4sQ")
-JSON_LENGTH = struct.Struct(">I")
-ALIGN = 64            # array buffers start on 64-byte boundaries within the buffer area
-MAX_DEPTH = 64        # nesting of tuples/lists/dicts in a message
-MAX_NDIM = 32
 CAPTURE_CHARS = 4000  # printed text kept per call, per stream
-
-BLOCKED_MODULES = ("tensorflow", "keras", "tf_keras", "torch", "jax", "jaxlib", "scipy")
-
-
-class Unserialisable(TypeError):
-    """A value that cannot travel: not a number, string, None, container or numeric array."""
-
-
-class ProtocolError(ValueError):
-    """A frame that does not follow the wire format (never trusted, never partly used)."""
-
-
-# ----------------------------------------------------------------------------------- codec
-def _type_name(obj):
-    cls = type(obj)
-    module = getattr(cls, "__module__", "") or ""
-    name = getattr(cls, "__qualname__", cls.__name__)
-    return name if module in ("builtins", "") else f"{module}.{name}"
-
-
-class _Encoder:
-    def __init__(self, ref_of=None):
-        self.chunks = []     # (offset, memoryview) of array bytes
-        self.size = 0        # bytes in the buffer area so far
-        self.ref_of = ref_of
-
-    def array(self, arr, tag):
-        dtype = arr.dtype
-        if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
-            raise Unserialisable(f"a numpy array of dtype {dtype}")
-        if arr.ndim > MAX_NDIM:
-            raise Unserialisable(f"a numpy array with {arr.ndim} dimensions")
-        if not arr.flags.c_contiguous:
-            arr = arr.copy(order="C")
-        offset = -(-self.size // ALIGN) * ALIGN
-        nbytes = arr.size * dtype.itemsize
-        if nbytes:
-            self.chunks.append((offset, memoryview(arr.reshape(-1).view(np.uint8))))
-        self.size = offset + nbytes
-        return {"$": tag, "dtype": dtype.str, "shape": [int(n) for n in arr.shape],
-                "o": offset, "n": nbytes}
-
-    def value(self, obj, depth=0):
-        if depth > MAX_DEPTH:
-            raise Unserialisable(f"a value nested more than {MAX_DEPTH} levels deep")
-        if obj is None or type(obj) is bool:
-            return obj
-        if isinstance(obj, np.generic):
-            return self.array(np.asarray(obj), "np")
-        if isinstance(obj, np.ndarray):
-            return self.array(np.asarray(obj), "nd")
-        if isinstance(obj, str):
-            return str(obj)
-        if isinstance(obj, bool):
-            return bool(obj)
-        if isinstance(obj, int):
-            return int(obj)
-        if isinstance(obj, float):
-            return float(obj)
-        if isinstance(obj, complex):
-            return {"$": "complex", "v": [obj.real, obj.imag]}
-        if isinstance(obj, tuple):
-            return {"$": "tuple", "v": [self.value(x, depth + 1) for x in obj]}
-        if isinstance(obj, list):
-            return [self.value(x, depth + 1) for x in obj]
-        if isinstance(obj, dict):
-            return {"$": "dict", "v": [[self.value(k, depth + 1), self.value(v, depth + 1)]
-                                       for k, v in obj.items()]}
-        if self.ref_of is not None:
-            ref = self.ref_of(obj)
-            if ref is not None:
-                return {"$": "ref", "id": ref}
-        raise Unserialisable(f"an object of type {_type_name(obj)}")
-
-
-def encode(message, ref_of=None):
-    """A message (a JSON-able dict whose values may hold arrays) -> (list of chunks, length).
-
-    Raises Unserialisable naming the first value that cannot be sent."""
-    enc = _Encoder(ref_of)
-    body = {key: enc.value(val) for key, val in message.items()}
-    text = json.dumps(body, allow_nan=True, separators=(",", ":")).encode()
-    # pad the JSON with spaces so the array bytes start 64-byte aligned in the payload:
-    # the receiver then uses them in place (np.frombuffer), with no copy
-    text += b" " * (-(JSON_LENGTH.size + len(text)) % ALIGN)
-    head = JSON_LENGTH.pack(len(text)) + text
-    chunks = [head]
-    pos = 0
-    for offset, view in enc.chunks:
-        if offset > pos:
-            chunks.append(bytes(offset - pos))
-        chunks.append(view)
-        pos = offset + len(view)
-    if enc.size > pos:
-        chunks.append(bytes(enc.size - pos))
-    total = len(head) + enc.size
-    return [FRAME_HEADER.pack(MAGIC, total)] + chunks, FRAME_HEADER.size + total
-
-
-def parse_frame_header(header, max_payload):
-    magic, length = FRAME_HEADER.unpack(header)
-    if magic != MAGIC:
-        raise ProtocolError("bad frame header")
-    if length > max_payload or length < JSON_LENGTH.size:
-        raise ProtocolError(f"frame of {length} bytes (limit {max_payload})")
-    return length
-
-
-_DTYPE_CHARS = set("<>|=biufc0123456789")
-
-
-class _Decoder:
-    def __init__(self, payload, start, ref_to=None):
-        self.payload = payload
-        self.start = start
-        self.ref_to = ref_to
-
-    def array(self, obj):
-        if set(obj) != {"$", "dtype", "shape", "o", "n"}:
-            raise ProtocolError("bad array record")
-        dt, shape, offset, nbytes = obj["dtype"], obj["shape"], obj["o"], obj["n"]
-        if not (isinstance(dt, str) and 2 <= len(dt) <= 4 and set(dt) <= _DTYPE_CHARS):
-            raise ProtocolError(f"bad dtype {dt!r}")
-        try:
-            dtype = np.dtype(dt)
-        except TypeError:
-            raise ProtocolError(f"bad dtype {dt!r}") from None
-        if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
-            raise ProtocolError(f"dtype {dt!r} not allowed")
-        if (not isinstance(shape, list) or len(shape) > MAX_NDIM
-                or not all(type(n) is int and n >= 0 for n in shape)):
-            raise ProtocolError("bad array shape")
-        count = 1
-        for n in shape:
-            count *= n
-        if type(offset) is not int or type(nbytes) is not int or offset < 0:
-            raise ProtocolError("bad array offset")
-        if nbytes != count * dtype.itemsize or self.start + offset + nbytes > len(self.payload):
-            raise ProtocolError("array size does not match its shape")
-        if count == 0:
-            return np.empty(shape, dtype)
-        arr = np.frombuffer(self.payload, dtype, count, self.start + offset).reshape(shape)
-        if not arr.flags.aligned:
-            arr = arr.copy()
-        if dtype.kind == "b" and arr.view(np.uint8).max() > 1:
-            raise ProtocolError("bool array with values other than 0 and 1")
-        return arr
-
-    def value(self, obj, depth=0):
-        if depth > MAX_DEPTH + 2:
-            raise ProtocolError("message nested too deeply")
-        if obj is None or isinstance(obj, (bool, int, float, str)):
-            return obj
-        if isinstance(obj, list):
-            return [self.value(x, depth + 1) for x in obj]
-        if not isinstance(obj, dict):
-            raise ProtocolError("unexpected JSON value")
-        tag = obj.get("$")
-        if tag in ("nd", "np"):
-            arr = self.array(obj)
-            return arr if tag == "nd" else arr.reshape(())[()]
-        if tag in ("tuple", "dict", "complex") and (set(obj) != {"$", "v"}
-                                                    or not isinstance(obj["v"], list)):
-            raise ProtocolError(f"bad {tag} record")
-        if tag == "tuple":
-            return tuple(self.value(x, depth + 1) for x in obj["v"])
-        if tag == "dict":
-            out = {}
-            for pair in obj["v"]:
-                if not (isinstance(pair, list) and len(pair) == 2):
-                    raise ProtocolError("bad dict item")
-                key = self.value(pair[0], depth + 1)
-                try:
-                    hash(key)
-                except TypeError:
-                    raise ProtocolError("unhashable dict key") from None
-                out[key] = self.value(pair[1], depth + 1)
-            return out
-        if tag == "complex":
-            re_, im = obj["v"] if len(obj["v"]) == 2 else (None, None)
-            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (re_, im)):
-                raise ProtocolError("bad complex")
-            return complex(re_, im)
-        if tag == "ref" and self.ref_to is not None and set(obj) == {"$", "id"}:
-            return self.ref_to(obj["id"])
-        raise ProtocolError(f"unknown tag {tag!r}")
-
-
-def decode(payload, ref_to=None):
-    """The payload of one frame (bytes-like, writable for writable arrays) -> dict."""
-    if len(payload) < JSON_LENGTH.size:
-        raise ProtocolError("short frame")
-    (jlen,) = JSON_LENGTH.unpack_from(payload, 0)
-    start = JSON_LENGTH.size + jlen
-    if start > len(payload):
-        raise ProtocolError("JSON length beyond the frame")
-    try:
-        body = json.loads(bytes(payload[JSON_LENGTH.size:start]))
-    except (ValueError, RecursionError) as err:
-        raise ProtocolError(f"bad JSON: {err}") from None
-    if not isinstance(body, dict):
-        raise ProtocolError("message is not an object")
-    dec = _Decoder(payload, start, ref_to)
-    try:
-        return {key: dec.value(val) for key, val in body.items()}
-    except RecursionError:
-        raise ProtocolError("message nested too deeply") from None
+wire = None           # the wire-format module, loaded from the config's text by _main
 
 
 # ------------------------------------------------------------------------- the child side
@@ -323,15 +102,15 @@ class _Child:
         return buf
 
     def read_message(self):
-        length = parse_frame_header(self.read_exact(FRAME_HEADER.size).tobytes(), 1 << 62)
-        return decode(self.read_exact(length), ref_to=self.lookup)
+        length = wire.parse_frame_header(self.read_exact(wire.FRAME_HEADER.size).tobytes(), 1 << 62)
+        return wire.decode(self.read_exact(length), ref_to=self.lookup)
 
     def send(self, message):
-        self.write_chunks(encode(message)[0])
+        self.write_chunks(wire.encode(message)[0])
 
     def lookup(self, ref):
         if ref not in self.objects:
-            raise ProtocolError(f"no object #{ref}")
+            raise wire.ProtocolError(f"no object #{ref}")
         return self.objects[ref]
 
     # ---- tracebacks
@@ -369,7 +148,7 @@ class _Child:
         """The failure response for an exception raised by student code."""
         frames = self.student_frames(exc.__traceback__)
         where = self.where(frames[-1]) if frames else None
-        exc_type = _type_name(exc)
+        exc_type = wire.type_name(exc)
         exc_message = str(exc)
         if isinstance(exc, SyntaxError):
             exc_message = exc.msg or exc_message
@@ -512,11 +291,11 @@ class _Child:
                         fn = getattr(obj, name) if name else obj
                     if not callable(fn):
                         raise self.Missing(f"`{label}` is not a function (it is a "
-                                           f"{_type_name(fn)})")
+                                           f"{wire.type_name(fn)})")
                     stage = "call"
                     result = fn(*req.get("args", []), **req.get("kwargs", {}))
                 else:
-                    raise ProtocolError(f"unknown op {op!r}")
+                    raise wire.ProtocolError(f"unknown op {op!r}")
                 resp = {"ok": True}
             except self.Missing as miss:
                 resp = {"ok": False, "kind": "missing", "message": str(miss)}
@@ -532,7 +311,7 @@ class _Child:
                 if req.get("keep"):
                     ref, self.next_id = self.next_id, self.next_id + 1
                     self.objects[ref] = result
-                    resp.update(ref=ref, type=_type_name(result))
+                    resp.update(ref=ref, type=wire.type_name(result))
                 else:
                     resp["value"] = result
         finally:
@@ -546,9 +325,9 @@ class _Child:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         resp["cpu"] = usage.ru_utime + usage.ru_stime
         try:
-            chunks, _ = encode(resp)
-        except Unserialisable as bad:
-            chunks, _ = encode({
+            chunks, _ = wire.encode(resp)
+        except wire.Unserialisable as bad:
+            chunks, _ = wire.encode({
                 "ok": False, "kind": "unserialisable", "cpu": resp["cpu"],
                 "stdout": resp.get("stdout", ""), "stderr": resp.get("stderr", ""),
                 "message": f"`{label}` returned {bad}, which cannot be sent back for checking "
@@ -619,10 +398,100 @@ def _drop_privileges(uid, gid):
     raise SystemExit("convbook sandbox: privileges were not dropped")
 
 
+# Linux constants for the namespace sandbox (linux/sched.h, linux/mount.h).
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+
+
+def _enter_namespaces(ns):
+    """"ns+uid" mode: the same file system as bubblewrap's, built with system calls.
+
+    As root: new mount, network, IPC and UTS namespaces (unshare(2)); a tmpfs on the empty
+    folder `ns["root"]`, holding read-only binds of the system folders, the Python
+    installation, a few /etc files and /dev nodes, a /proc that shows only the caller's own
+    processes (hidepid=2), and the scratch folder read-write at `ns["inside"]`; the tmpfs made
+    read-only; chroot into it. The caller then drops to the sandbox uid, which loses every
+    capability, so none of this can be undone. Nothing of the host (the course directory,
+    solutions/, the gradebook) exists in there. Raises OSError naming the failed step.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p)
+
+    def ok(rc, what):
+        if rc != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"namespace sandbox: {what}: {os.strerror(err)}")
+
+    def mount(source, target, fstype, flags, data=None):
+        enc = (lambda s: s.encode() if s is not None else None)
+        ok(libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)),
+           f"mount {target}")
+
+    root = ns["root"]
+
+    def bind(path, writable=False, device=False):
+        target = root + path
+        if os.path.isdir(path):
+            os.makedirs(target, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            open(target, "a").close()
+        mount(path, target, None, MS_BIND | MS_REC)
+        flags = MS_BIND | MS_REMOUNT | MS_NOSUID | (0 if device else MS_NODEV)
+        mount(None, target, None, flags | (0 if writable else MS_RDONLY))
+
+    ok(libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+    mount(None, "/", None, MS_REC | MS_PRIVATE)          # nothing propagates back to the host
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=4m")
+    for link, dest in ns["symlinks"]:
+        os.makedirs(os.path.dirname(root + link), exist_ok=True)
+        os.symlink(dest, root + link)
+    for path in ns["read_only"]:
+        if os.path.exists(path):
+            bind(path)
+    for name in ("null", "zero", "full", "random", "urandom"):
+        bind("/dev/" + name, writable=True, device=True)
+    os.makedirs(root + "/tmp")                            # empty, and read-only below
+    os.makedirs(root + "/proc")
+    try:
+        mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
+    except OSError:
+        pass                                              # no /proc: Python does not need it
+    os.makedirs(root + ns["inside"])
+    mount(ns["scratch"], root + ns["inside"], None, MS_BIND)
+    mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    os.chroot(root)
+    os.chdir("/")
+
+
+def _load_wire(source):
+    module = types.ModuleType("convbook_wire")
+    exec(compile(source, "convbook/wire.py", "exec"), module.__dict__)
+    return module
+
+
+def probe_namespaces(ns):
+    """Exit status 0 if `_enter_namespaces` works here (run as `-c <this file> probe <json>`)."""
+    try:
+        _enter_namespaces(ns)
+    except OSError as err:
+        sys.stderr.write(f"{err}\n")
+        return 1
+    return 0
+
+
 def _main(argv):
     import signal
 
+    global wire
+    if argv[1] == "probe":
+        sys.exit(probe_namespaces(json.loads(argv[2])))
     config = json.loads(argv[1])
+    wire = _load_wire(config["wire"])
     # The protocol pipes, kept private; fds 0 and 1 become /dev/null for the student.
     rfd, wfd = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -644,6 +513,8 @@ def _main(argv):
     import importlib.util  # noqa: F401
 
     faulthandler.enable()   # a segfault in student code prints its traceback to our stderr
+    if config.get("namespaces"):
+        _enter_namespaces(config["namespaces"])
     _set_limits(config["limits"])
     if config.get("uid") is not None:
         _drop_privileges(config["uid"], config["gid"])

@@ -14,38 +14,24 @@ on, with `.kind` ("not_implemented", "exception", "missing", "forbidden_import",
 `HarnessError` (a RuntimeError) means the sandbox itself could not run: not the student's
 fault, so checks should let it propagate.
 
-How the child is isolated (`sandbox_info()` says which mode is in use):
-
-* "bwrap+uid" (kernel runs as root, bubblewrap installed -- autograde on CI or an
-  instructor's server): the child runs in bubblewrap with new pid/net/ipc/uts namespaces and
-  a fresh root file system that holds only /usr (and the /bin, /lib... links), the Python
-  installation, its site-packages, a few /etc files, /dev, /proc, an empty read-only /tmp
-  and the scratch folder at /sandbox. Neither the course directory, nor solutions/, nor
-  the gradebook even exist in there. After importing numpy it drops to a uid/gid of its own,
-  from a pool (61000-61999 by default, `CONVBOOK_SANDBOX_UID_BASE`), locked for the
-  session's lifetime, so it can write nothing but its scratch folder and cannot signal
-  the children grading other students.
-* "uid" (root, no usable bubblewrap): the same private uid and limits, without namespaces.
-  The child then sees the host file system with that uid's rights: 0700 directories (the
-  course directory) are closed to it, world-readable ones are not, and it can create files
-  in world-writable places such as /tmp. Stray processes of the uid are killed when a child
-  ends.
-* "bwrap" (not root, bubblewrap usable): the bubblewrap file system and namespaces, as the
-  user (a student's own machine: there is nothing to hide from them).
-* "limits" (not root, no bubblewrap): resource limits and the process group only.
+How the child is isolated depends on the machine: `convbook.sandbox` chooses the mode
+("bwrap+uid", "ns+uid", "bwrap" are sound; "uid" and "limits" are weak, and autograde refuses
+them unless the instructor overrides) and builds its pieces.
 
 In every mode: the child is `python -I -B` with a minimal environment (no tokens or database
 URLs from the kernel's environment), in its own session/process group, with RLIMIT_AS
 (memory, default 2 GiB), RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_NOFILE (and RLIMIT_NPROC for a
 private uid), no core dumps, no-new-privileges; the kernel enforces the wall-clock timeout
-(default 10 s) and kills the whole process group. The child works on a COPY of convlib/
-(regular .py files only, symlinks ignored, size-capped) in a fresh scratch folder.
+(default 10 s, shortened by a check's time budget, see `time_budget`) and kills the whole
+process group. The child works on a COPY of convlib/ (regular .py files only, symlinks
+ignored, size-capped) in a fresh scratch folder.
 """
+import contextlib
+import contextvars
 import functools
 import json
 import os
 import re
-import secrets
 import select
 import shutil
 import signal
@@ -60,10 +46,15 @@ from pathlib import Path
 
 import numpy as np
 
-from convbook import _child as wire
+from convbook import wire
+from convbook.sandbox import (BLOCKED_MODULES, PREIMPORT_WHEN_HIDDEN, ROOT_MODES, SANDBOX_DIR,  # noqa: F401
+                              HarnessError, SandboxRefused, _accessible_to_others, _allocate_uid,
+                              _bwrap_args, _check_mode, _kill_uid_processes, _live_processes,
+                              _python_paths, namespace_config, require_sound_for_grading,
+                              sandbox_info)
 
 __all__ = ["StudentSession", "StudentObject", "StudentError", "HarnessError", "call_student",
-           "locate_convlib", "sandbox_info"]
+           "locate_convlib", "sandbox_info", "time_budget", "shared_session", "default_root"]
 
 KiB, MiB, GiB = 1 << 10, 1 << 20, 1 << 30
 DEFAULT_TIMEOUT = 10.0
@@ -74,22 +65,6 @@ STARTUP_TIMEOUT = 60.0       # python + numpy on a loaded 2-core machine: ~1 s; 
 MAX_FILE_BYTES = 2 * MiB     # one .py file of the student's convlib
 MAX_TOTAL_BYTES = 16 * MiB
 MAX_FILES = 1000
-UID_BASE, UID_COUNT = 61000, 1000
-SANDBOX_DIR = "/sandbox"     # where the scratch folder appears inside bubblewrap
-MODES = ("bwrap+uid", "uid", "bwrap", "limits")
-
-# Only in "uid" mode, when the Python installation is not readable by other users (e.g.
-# pyenv under /root): these are imported before the privilege drop, because afterwards the
-# child could not read them. Everything else in the standard library stays importable in
-# every other mode.
-PREIMPORT_WHEN_HIDDEN = (
-    "abc", "collections", "collections.abc", "copy", "dataclasses", "decimal", "enum",
-    "fractions", "functools", "inspect", "itertools", "json", "math", "numbers", "operator",
-    "random", "re", "statistics", "string", "textwrap", "types", "typing", "warnings",
-    "weakref", "numpy.random", "numpy.fft", "numpy.linalg", "numpy.lib.stride_tricks",
-)
-
-
 class StudentError(Exception):
     """Student code failed; str(err) is the feedback. See the module docstring for .kind."""
 
@@ -106,10 +81,6 @@ class StudentError(Exception):
         self.stderr = details.get("stderr") or ""
 
 
-class HarnessError(RuntimeError):
-    """The sandbox could not run at all (installation problem, not the student's code)."""
-
-
 # ------------------------------------------------------------------------- finding convlib
 def locate_convlib(start=None):
     """The folder that CONTAINS convlib/__init__.py: `start` (default: cwd), else its parent.
@@ -124,238 +95,6 @@ def locate_convlib(start=None):
     raise StudentError(
         "could not find your convlib package: looked for convlib/__init__.py in "
         + " and in ".join(str(p) for p in tried) + ".", kind="no_convlib")
-
-
-# ----------------------------------------------------------------------------- the sandbox
-_mode_lock = threading.Lock()
-_mode_cache = {}
-
-
-def _is_root():
-    return os.geteuid() == 0
-
-
-def _bwrap_path():
-    return shutil.which("bwrap") or next(
-        (p for p in ("/usr/bin/bwrap", "/bin/bwrap") if os.access(p, os.X_OK)), None)
-
-
-@functools.lru_cache(maxsize=None)
-def _python_paths():
-    """Directories the child's Python needs: prefixes, stdlib, site-packages (real paths)."""
-    import importlib.util
-    import sysconfig
-
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.abspath(sys.executable)),
-             os.path.dirname(os.path.realpath(sys.executable))}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        try:
-            paths.add(sysconfig.get_paths()[key])
-        except KeyError:
-            pass
-    spec = importlib.util.find_spec("numpy")
-    if spec and spec.origin:
-        paths.add(os.path.dirname(os.path.dirname(spec.origin)))
-    real = set()
-    for p in paths:
-        for q in (os.path.abspath(p), os.path.realpath(p)):
-            if os.path.isdir(q):
-                real.add(q.rstrip("/") or "/")
-    # keep the outermost ones
-    return tuple(sorted(p for p in real
-                        if not any(o != p and p.startswith(o.rstrip("/") + "/") for o in real)))
-
-
-_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/passwd",
-              "/etc/group", "/etc/nsswitch.conf")
-
-
-def _under(path, roots):
-    return any(path == r or path.startswith(r + "/") for r in roots)
-
-
-def _bwrap_args(bwrap, root, scratch=None):
-    """bubblewrap command line (up to and excluding the command) for a fresh sandbox."""
-    args = [bwrap, "--die-with-parent"]
-    if root:
-        args += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-                 "--unshare-cgroup-try"]
-    else:
-        args += ["--unshare-all"]
-    for d in _SYSTEM_DIRS:
-        if os.path.islink(d):
-            args += ["--symlink", os.readlink(d), d]
-        elif os.path.isdir(d):
-            args += ["--ro-bind", d, d]
-    for f in _ETC_FILES:
-        args += ["--ro-bind-try", f, f]
-    args += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu",
-             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    system = [os.path.realpath(d) for d in _SYSTEM_DIRS if os.path.exists(d)] + list(_SYSTEM_DIRS)
-    made = {"/", "/tmp", "/proc", "/dev", "/etc", "/sys"}
-    for path in _python_paths():
-        if _under(path, system):
-            continue
-        parts = path.strip("/").split("/")
-        for i in range(1, len(parts)):
-            anc = "/" + "/".join(parts[:i])
-            if anc not in made:
-                args += ["--perms", "0755", "--dir", anc]
-                made.add(anc)
-        args += ["--ro-bind", path, path]
-        made.add(path)
-    if scratch is not None:
-        # the child chdirs there itself, after dropping to the uid that owns it
-        args += ["--bind", scratch, SANDBOX_DIR, "--chdir", "/"]
-    if root:
-        # keep only what the child needs to drop to the sandbox uid after importing numpy
-        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    return args
-
-
-def _probe_bwrap(bwrap, root):
-    true = shutil.which("true") or "/bin/true"
-    try:
-        done = subprocess.run(_bwrap_args(bwrap, root) + ["--", true], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return f"{err}"
-    return None if done.returncode == 0 else done.stderr.decode(errors="replace").strip()
-
-
-def sandbox_info():
-    """{"mode", "root", "bwrap", "reason"}: the sandbox new sessions use by default.
-
-    `CONVBOOK_SANDBOX` may name another mode allowed for this privilege level."""
-    with _mode_lock:
-        if "info" not in _mode_cache:
-            root = _is_root()
-            bwrap = _bwrap_path()
-            reason = "bubblewrap (bwrap) is not installed" if bwrap is None else \
-                _probe_bwrap(bwrap, root)
-            usable = bwrap is not None and reason is None
-            mode = ("bwrap+uid" if usable else "uid") if root else ("bwrap" if usable else
-                                                                    "limits")
-            _mode_cache["info"] = {"mode": mode, "root": root, "bwrap": bwrap if usable else
-                                   None, "reason": reason}
-        info = dict(_mode_cache["info"])
-    wanted = os.environ.get("CONVBOOK_SANDBOX")
-    if wanted:
-        info["mode"] = _check_mode(wanted, info)
-        info["reason"] = "CONVBOOK_SANDBOX"
-    return info
-
-
-def _check_mode(mode, info):
-    allowed = ("bwrap+uid", "uid") if info["root"] else ("bwrap", "limits")
-    if mode not in allowed:
-        raise HarnessError(f"sandbox mode {mode!r} is not available "
-                           f"{'as root' if info['root'] else 'for a normal user'}; "
-                           f"use one of {allowed}")
-    if mode.startswith("bwrap") and info["bwrap"] is None:
-        raise HarnessError(f"sandbox mode {mode!r} needs bubblewrap: {info['reason']}")
-    return mode
-
-
-def _accessible_to_others(path):
-    """Can a user who is neither owner nor group member traverse to and read `path`?"""
-    p = Path(path)
-    for anc in [*reversed(p.parents), p]:
-        try:
-            mode = os.stat(anc).st_mode
-        except OSError:
-            return False
-        if not mode & stat.S_IXOTH:
-            return False
-    return bool(os.stat(p).st_mode & stat.S_IROTH)
-
-
-# ------------------------------------------------------------------------ sandbox uid pool
-def _uid_lock_dir():
-    for d in ("/run/convbook-sandbox",
-              os.path.join(tempfile.gettempdir(), "convbook-sandbox-uids")):
-        try:
-            os.makedirs(d, mode=0o700, exist_ok=True)
-            st = os.lstat(d)
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o022:
-            return d
-    raise HarnessError("cannot create a root-owned lock folder for the sandbox uids")
-
-
-def _id_taken(uid):
-    import grp
-    import pwd
-
-    for lookup in (pwd.getpwuid, grp.getgrgid):
-        try:
-            lookup(uid)
-            return True
-        except KeyError:
-            pass
-    return False
-
-
-def _allocate_uid():
-    """(uid, lock fd): a uid/gid used by no account and by no other live session."""
-    import fcntl
-
-    base = int(os.environ.get("CONVBOOK_SANDBOX_UID_BASE", UID_BASE))
-    folder = _uid_lock_dir()
-    first = secrets.randbelow(UID_COUNT)
-    for i in range(UID_COUNT):
-        uid = base + (first + i) % UID_COUNT
-        if _id_taken(uid):
-            continue
-        fd = os.open(os.path.join(folder, str(uid)),
-                     os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        _kill_uid_processes(uid)          # leftovers of a kernel that died
-        return uid, fd
-    raise HarnessError(f"all {UID_COUNT} sandbox uids from {base} are in use")
-
-
-def _live_processes(uid):
-    """Pids of the processes running as `uid` that are not zombies (Linux /proc)."""
-    pids = []
-    try:
-        names = [p for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return pids
-    for pid in names:
-        try:
-            if os.stat(f"/proc/{pid}").st_uid != uid:
-                continue
-            with open(f"/proc/{pid}/stat", "rb") as f:
-                state = f.read().rpartition(b")")[2].split()[0]
-        except (OSError, IndexError):
-            continue
-        if state not in (b"Z", b"X"):
-            pids.append(int(pid))
-    return pids
-
-
-def _kill_uid_processes(uid):
-    """SIGKILL every process running as `uid` (only ever a sandbox uid we hold the lock of),
-    including any that left the child's process group, until none is left alive."""
-    for _ in range(200):
-        pids = _live_processes(uid)
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        time.sleep(0.005)
-
 
 # ---------------------------------------------------------------------- the scratch folder
 def _rmtree(path):
@@ -471,6 +210,7 @@ class _Process:
         self.session = session
         self.proc = None
         self.scratch = None
+        self.ns_root = None
         self.stderr = None
         self.pid = None
 
@@ -490,7 +230,12 @@ class _Process:
             os.chown(self.scratch, s.uid, s.gid)
         os.chmod(self.scratch, 0o700)
         bwrap = s.mode.startswith("bwrap")
-        inside = SANDBOX_DIR if bwrap else self.scratch
+        namespaces = None
+        if s.mode == "ns+uid":
+            # an empty mount point; the child mounts its private root file system on it
+            self.ns_root = tempfile.mkdtemp(prefix="convbook-root-")
+            namespaces = namespace_config(self.ns_root, self.scratch)
+        inside = SANDBOX_DIR if bwrap or namespaces else self.scratch
         limits = {"as": s.memory_limit, "as_text": _fmt_bytes(s.memory_limit),
                   "cpu": s.cpu_limit, "fsize": s.file_size_limit, "nofile": 256,
                   "nproc": 64 if s.uid is not None else None}
@@ -498,10 +243,11 @@ class _Process:
         if s.mode == "uid" and not all(_accessible_to_others(p) for p in _python_paths()):
             preimport = list(PREIMPORT_WHEN_HIDDEN)
         config = {"scratch": inside, "uid": s.uid, "gid": s.gid, "limits": limits,
-                  "blocked": list(wire.BLOCKED_MODULES), "preimport": preimport,
-                  "no_new_privs": not bwrap,
-                  "parent_pid": None if bwrap else os.getpid()}
-        argv = [os.path.abspath(sys.executable), "-I", "-B", "-c", _child_source(), json.dumps(config)]
+                  "blocked": list(BLOCKED_MODULES), "preimport": preimport,
+                  "no_new_privs": not bwrap, "namespaces": namespaces,
+                  "parent_pid": None if bwrap else os.getpid(), "wire": _wire_source()}
+        argv = [os.path.abspath(sys.executable), "-I", "-B", "-c", child_source(),
+                json.dumps(config)]
         if bwrap:
             argv = _bwrap_args(s.bwrap, s.uid is not None, self.scratch) + ["--"] + argv
         threads = str(min(4, os.cpu_count() or 1))
@@ -631,15 +377,23 @@ class _Process:
         if self.scratch is not None:
             _rmtree(self.scratch)
             self.scratch = None
+        if self.ns_root is not None:
+            try:
+                os.rmdir(self.ns_root)      # the mount lived in the child's namespace only
+            except OSError:
+                pass
+            self.ns_root = None
 
 
-_source_cache = []
+@functools.lru_cache(maxsize=None)
+def child_source():
+    """The text the child runs (`python -c`): convbook/_child.py."""
+    return Path(__file__).with_name("_child.py").read_text(encoding="utf-8")
 
 
-def _child_source():
-    if not _source_cache:
-        _source_cache.append(Path(wire.__file__).read_text(encoding="utf-8"))
-    return _source_cache[0]
+@functools.lru_cache(maxsize=None)
+def _wire_source():
+    return Path(wire.__file__).read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------- the session
@@ -720,7 +474,8 @@ class StudentSession:
         if self._res.process is not None:
             return self._res.process
         if self.root is None:
-            root = Path(self._root_arg) if self._root_arg is not None else locate_convlib()
+            root = self._root_arg if self._root_arg is not None else _default_root.get()
+            root = Path(root) if root is not None else locate_convlib()
             if root.name == "convlib" and (root / "__init__.py").is_file():
                 root = root.parent
             self.root = root.absolute()
@@ -729,7 +484,8 @@ class StudentSession:
             self.mode = (_check_mode(self._sandbox_arg, info) if self._sandbox_arg
                          else info["mode"])
             self.bwrap = info["bwrap"]
-        if self.mode in ("bwrap+uid", "uid") and self.uid is None:
+            require_sound_for_grading(dict(info, mode=self.mode))
+        if self.mode in ROOT_MODES and self.uid is None:
             self.uid, self._res.uid_lock = _allocate_uid()
             self.gid = self.uid
         process = _Process(self)
@@ -773,19 +529,28 @@ class StudentSession:
             except wire.Unserialisable as err:
                 raise TypeError(f"cannot send {err} to the student's code") from None
             stderr_mark = process.stderr_size()
+            timeout, budget = self.timeout, _deadline.get()
+            if budget is not None:
+                timeout = min(timeout, budget[0] - time.monotonic())
+                if timeout <= 0:
+                    raise StudentError(
+                        f"`{message['label']}` was not run: this check's time budget of "
+                        f"{_fmt_seconds(budget[1])} for your code is used up (slow or looping "
+                        f"code earlier in the check).", kind="timeout", target=message["label"])
             try:
-                process.write(chunks, time.monotonic() + max(30.0, self.timeout))
-                payload = process.read_frame(time.monotonic() + self.timeout,
+                process.write(chunks, time.monotonic() + max(30.0, timeout))
+                payload = process.read_frame(time.monotonic() + timeout,
                                              self.memory_limit + 64 * MiB)
                 resp = wire.decode(payload)
                 if not isinstance(resp.get("ok"), bool):
                     raise wire.ProtocolError("no 'ok' in the response")
             except _Timeout:
                 self.restart()
+                limit = (f"the {_fmt_seconds(budget[1])} this check allows your code"
+                         if timeout < self.timeout else _fmt_seconds(self.timeout))
                 raise StudentError(
-                    f"`{message['label']}` took longer than {_fmt_seconds(self.timeout)} "
-                    f"(infinite loop?) and was stopped.", kind="timeout",
-                    target=message["label"]) from None
+                    f"`{message['label']}` took longer than {limit} (infinite loop?) and was "
+                    f"stopped.", kind="timeout", target=message["label"]) from None
             except _Gone:
                 raise self._died(process, message["label"], stderr_mark) from None
             except wire.ProtocolError as err:
@@ -907,6 +672,57 @@ class StudentObject:
 
 
 def call_student(target, /, *args, **kwargs):
-    """One call in a fresh child (a session of its own): `convlib.<target>(*args, **kwargs)`."""
-    with StudentSession() as session:
+    """One call in a fresh child (a session of its own, or the grading run's shared one):
+    `convlib.<target>(*args, **kwargs)`."""
+    with student_session() as session:
         return session.call(target, *args, **kwargs)
+
+
+# ------------------------------------------------------------- grading-run context
+# Autograde (convbook.grading) grades one submission at a time in one process: it names the
+# submission's folder, shares one child among all its checks, and gives each check cell a
+# time budget for the student's code. A reader's kernel sets none of these.
+_default_root = contextvars.ContextVar("convbook_default_root", default=None)
+_shared = contextvars.ContextVar("convbook_shared_session", default=None)
+_deadline = contextvars.ContextVar("convbook_deadline", default=None)
+
+
+@contextlib.contextmanager
+def default_root(folder):
+    """Sessions created inside use `folder` (which contains convlib/) unless told otherwise."""
+    token = _default_root.set(Path(folder))
+    try:
+        yield
+    finally:
+        _default_root.reset(token)
+
+
+@contextlib.contextmanager
+def shared_session(session):
+    """`student_session()` inside yields `session` (kept open) instead of a new one."""
+    token = _shared.set(session)
+    try:
+        yield session
+    finally:
+        _shared.reset(token)
+
+
+@contextlib.contextmanager
+def student_session():
+    """The session checks use: the grading run's shared one, else a fresh one closed at exit."""
+    session = _shared.get()
+    if session is not None:
+        yield session
+        return
+    with StudentSession() as session:
+        yield session
+
+
+@contextlib.contextmanager
+def time_budget(seconds):
+    """Every call inside must finish within `seconds` in all (a check cell's budget)."""
+    token = _deadline.set((time.monotonic() + float(seconds), float(seconds)))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)

@@ -7,10 +7,12 @@ keras, reading the course directory, writing outside its scratch folder, printin
 objects that cannot be sent back, shadowing numpy, corrupting the protocol. Each must give a
 StudentError with the right message, and the next call in the same session must work.
 
-Most properties are checked in the default sandbox (as root with bubblewrap: "bwrap+uid");
-the file-system properties also in the fallback without bubblewrap ("uid"). When the tests do
-not run as root these become "bwrap" / "limits", where there is no uid to drop: the
-file-system tests then check only what that mode promises (see convbook/harness.py).
+Most properties are checked in the default sandbox; the file-system properties in every mode
+this machine can run (see convbook/sandbox.py): as root "bwrap+uid" (needs bubblewrap),
+"ns+uid" and the weak "uid"; as a normal user "bwrap" (needs bubblewrap) and the weak
+"limits". Each test asserts what its mode promises; a promise a mode does not make is a skip
+whose reason names the mode, and a mode this machine cannot run is a skip naming what is
+missing (so `pytest -ra` shows both).
 """
 import os
 import secrets
@@ -23,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convbook import harness
+from convbook import harness, sandbox
 from convbook.checking import CheckFailure, compare, describe_case
 from convbook.harness import StudentError, StudentSession, call_student, locate_convlib
 
@@ -31,9 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 INFO = harness.sandbox_info()
 ROOT_USER = INFO["root"]
 DEFAULT_MODE = INFO["mode"]
-# The fallback (no namespaces) exercised as well, when it is a different mode.
-FALLBACK_MODE = "uid" if ROOT_USER else "limits"
-FS_MODES = sorted({DEFAULT_MODE, FALLBACK_MODE})
+# Every mode of this privilege level; those the machine cannot run are skipped with the reason.
+FS_MODES = sandbox.ROOT_MODES if ROOT_USER else sandbox.USER_MODES
+NAMESPACE_MODES = ("bwrap+uid", "ns+uid", "bwrap")     # a private file system
+UID_MODES = ("bwrap+uid", "ns+uid", "uid")             # a private uid
 SECRET = "TOP SECRET GRADEBOOK " + secrets.token_hex(4)
 
 STUDENT_PADDING = '''
@@ -153,6 +156,13 @@ def whoami():
     return os.getuid(), os.getgid(), os.getgroups(), os.getcwd()
 
 
+def visible_pids():
+    try:
+        return sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+    except OSError:
+        return []
+
+
 def chatty():
     print("hello from stdout")
     sys.stderr.write("warning from stderr\\n")
@@ -239,8 +249,20 @@ def session(student):
 
 @pytest.fixture(scope="module", params=FS_MODES)
 def mode_session(request, student):
+    try:
+        sandbox._check_mode(request.param, INFO)
+    except harness.HarnessError as err:
+        pytest.skip(f"sandbox mode {request.param!r} cannot run on this machine: {err}")
     with StudentSession(student, sandbox=request.param) as s:
+        assert s.call("padding.identity", 0) == 0          # started: s.mode is set
         yield s
+
+
+def needs_promise(session, modes, promise):
+    """Skip (with the reason shown) when the session's mode does not promise `promise`."""
+    if session.mode not in modes:
+        pytest.skip(f"the {session.mode!r} sandbox does not promise that {promise} "
+                    f"(a weak mode: autograde refuses it, see test_weak_modes_are_refused_*)")
 
 
 def expect_error(session, target, *args, kind, **kwargs):
@@ -286,9 +308,10 @@ def test_syntax_error_points_at_the_line(session):
     assert "SyntaxError" in str(err) and "convlib/syntax_error.py, line 1" in str(err)
 
 
-@pytest.mark.parametrize("mode", FS_MODES)
-def test_timeout_stops_an_infinite_loop_and_the_session_recovers(student, mode):
-    with StudentSession(student, timeout=1, sandbox=mode) as s:
+def test_timeout_stops_an_infinite_loop_and_the_session_recovers(student, mode_session):
+    s = mode_session
+    timeout, s.timeout = s.timeout, 1
+    try:
         assert s.call("padding.identity", 1) == 1
         child = s._res.process.proc.pid
         start = time.monotonic()
@@ -301,6 +324,8 @@ def test_timeout_stops_an_infinite_loop_and_the_session_recovers(student, mode):
         if s.uid is not None:
             assert harness._live_processes(s.uid) == []
         assert s.call("padding.identity", 2) == 2
+    finally:
+        s.timeout = timeout
 
 
 def test_cpu_time_limit_stops_a_busy_child(student):
@@ -445,48 +470,110 @@ def test_locate_convlib_and_call_student(student, monkeypatch, tmp_path):
 
 
 # ---------------------------------------------------------------------------- the sandbox
-def test_child_runs_as_an_unprivileged_user_in_its_scratch_folder(mode_session):
+def test_child_runs_in_its_scratch_folder_as_a_private_user(mode_session):
     uid, gid, groups, cwd = mode_session.call("padding.whoami")
-    if ROOT_USER:
-        assert uid != 0 and gid != 0 and groups == [] and uid == mode_session.uid
-    assert cwd == (harness.SANDBOX_DIR if mode_session.mode.startswith("bwrap")
-                   else mode_session._res.process.scratch)
+    private_fs = mode_session.mode in NAMESPACE_MODES
+    assert cwd == (harness.SANDBOX_DIR if private_fs else mode_session._res.process.scratch)
     assert mode_session.call("padding.write_scratch") == cwd
+    needs_promise(mode_session, UID_MODES, "student code runs under a uid of its own")
+    assert uid != 0 and gid != 0 and groups == [] and uid == mode_session.uid
 
 
-def test_child_cannot_read_the_course_directory(mode_session, student):
-    secret = student / "course" / "gradebook.txt"
-    if ROOT_USER or mode_session.mode == "bwrap":
-        err = expect_error(mode_session, "padding.read_file", str(secret), kind="exception")
-        # bubblewrap: the course directory does not exist in the sandbox; "uid": it is 0700
-        assert err.exc_type == ("FileNotFoundError" if mode_session.mode.startswith("bwrap")
-                                else "PermissionError")
-        assert SECRET not in str(err)
-    # the symlink convlib/leak.py -> the secret was not copied into the scratch folder
+def test_symlinks_in_convlib_are_not_followed(mode_session):
+    # convlib/leak.py -> the secret: not copied into the scratch folder, in every mode
     err = expect_error(mode_session, "leak.anything", kind="missing")
     assert SECRET not in str(err)
 
 
-def test_child_cannot_write_outside_its_scratch_folder(mode_session, student):
+def test_child_cannot_read_the_course_directory(mode_session, student):
+    needs_promise(mode_session, UID_MODES + NAMESPACE_MODES,
+                  "a 0700 course directory is closed to student code")
+    err = expect_error(mode_session, "padding.read_file",
+                       str(student / "course" / "gradebook.txt"), kind="exception")
+    # a private file system: the course directory does not exist; "uid": it is 0700
+    assert err.exc_type == ("FileNotFoundError" if mode_session.mode in NAMESPACE_MODES
+                            else "PermissionError")
+    assert SECRET not in str(err)
+
+
+def test_child_cannot_write_beside_its_convlib(mode_session, student):
+    needs_promise(mode_session, UID_MODES + NAMESPACE_MODES,
+                  "student code cannot write into the submission's folder")
     target = student / f"pwned-{secrets.token_hex(4)}.txt"
-    if ROOT_USER or mode_session.mode == "bwrap":
-        expect_error(mode_session, "padding.write_file", str(target), kind="exception")
-        assert not target.exists()
-    if mode_session.mode.startswith("bwrap"):
-        # /tmp (and every other directory) is private or read-only in bubblewrap; in the
-        # "uid" fallback world-writable directories such as /tmp stay writable (documented).
-        outside = Path("/tmp") / f"convbook-test-{secrets.token_hex(4)}"
-        expect_error(mode_session, "padding.write_file", str(outside), kind="exception")
-        assert not outside.exists()
+    expect_error(mode_session, "padding.write_file", str(target), kind="exception")
+    assert not target.exists()
 
 
-def test_bubblewrap_hides_the_repository(session):
-    if not session.mode.startswith("bwrap"):
-        assert session.mode in ("uid", "limits")       # no namespaces: nothing to hide with
-        return
-    err = expect_error(session, "padding.read_file",
+def test_child_cannot_write_to_tmp(mode_session):
+    needs_promise(mode_session, NAMESPACE_MODES,
+                  "world-writable folders such as /tmp are closed to student code")
+    outside = Path("/tmp") / f"convbook-test-{secrets.token_hex(4)}"
+    expect_error(mode_session, "padding.write_file", str(outside), kind="exception")
+    assert not outside.exists()
+
+
+def test_sandbox_hides_the_repository(mode_session):
+    needs_promise(mode_session, sandbox.SOUND_MODES,
+                  "world-readable files (the repository's solutions/) are hidden")
+    err = expect_error(mode_session, "padding.read_file",
                        str(ROOT / "solutions" / "convlib" / "padding.py"), kind="exception")
     assert err.exc_type == "FileNotFoundError"
+
+
+def test_sandbox_sees_only_its_own_processes(mode_session):
+    needs_promise(mode_session, ("bwrap+uid", "ns+uid", "bwrap"),
+                  "other processes (the kernel, other students' children) are invisible")
+    pids = mode_session.call("padding.visible_pids")
+    assert os.getpid() not in pids and len(pids) <= 3      # itself (and bubblewrap's init)
+
+
+# ------------------------------------------------------------- weak modes and autograde
+WEAK_MODE = "uid" if ROOT_USER else "limits"
+
+
+def test_weak_modes_are_refused_at_autograde(student, monkeypatch):
+    """In every environment: a weak mode (forced here) is refused when nbgrader autogrades,
+    with a message naming bubblewrap and the override; the override lets it run."""
+    if WEAK_MODE == "uid" and "uid" not in FS_MODES:
+        pytest.fail("root always has the 'uid' mode")
+    message = sandbox.refusal(dict(INFO, mode=WEAK_MODE))
+    assert "bubblewrap" in message and "--allow-unsafe-sandbox" in message
+    assert sandbox.refusal(dict(INFO, mode="bwrap+uid")) is None
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.delenv(sandbox.ALLOW_UNSAFE_ENV, raising=False)
+    with StudentSession(student, sandbox=WEAK_MODE) as s:
+        with pytest.raises(sandbox.SandboxRefused, match="bubblewrap"):
+            s.call("padding.identity", 1)
+    monkeypatch.setenv(sandbox.ALLOW_UNSAFE_ENV, "1")
+    with StudentSession(student, sandbox=WEAK_MODE) as s:
+        assert s.call("padding.identity", 1) == 1
+    # a reader's own checks (no NBGRADER_EXECUTION) run in any mode
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    monkeypatch.delenv(sandbox.ALLOW_UNSAFE_ENV)
+    with StudentSession(student, sandbox=WEAK_MODE) as s:
+        assert s.call("padding.identity", 3) == 3
+
+
+def test_time_budget_covers_all_calls_of_a_check(student):
+    with StudentSession(student, timeout=30) as s, harness.time_budget(1.5):
+        assert s.call("padding.identity", 1) == 1
+        start = time.monotonic()
+        err = expect_error(s, "padding.loop", kind="timeout")
+        assert time.monotonic() - start < 5
+        assert "1.5 s this check allows your code" in str(err)
+        err = expect_error(s, "padding.identity", 2, kind="timeout")
+        assert "time budget of 1.5 s" in str(err) and "used up" in str(err)
+
+
+def test_shared_session_and_default_root(student):
+    with StudentSession(student) as s, harness.shared_session(s):
+        with harness.student_session() as inner:
+            assert inner is s
+        assert harness.call_student("padding.identity", 5) == 5
+        assert s._res.process is not None            # still open: shared, not closed
+    with harness.default_root(student):
+        with harness.student_session() as fresh:
+            assert fresh.call("padding.identity", 6) == 6 and fresh.root == student
 
 
 def test_a_bad_session_does_not_disturb_another(student):
@@ -501,8 +588,8 @@ def test_a_bad_session_does_not_disturb_another(student):
 def test_limits_only_mode_still_isolates_the_kernel(student, monkeypatch):
     """The mode of a normal user without bubblewrap (simulated): no uid to drop, but a child
     process with limits, killed with its group, restarted after a crash."""
-    monkeypatch.setattr(harness, "_is_root", lambda: False)
-    monkeypatch.setattr(harness, "_mode_cache", {})
+    monkeypatch.setattr(sandbox, "_is_root", lambda: False)
+    monkeypatch.setattr(sandbox, "_mode_cache", {})
     monkeypatch.delenv("CONVBOOK_SANDBOX", raising=False)
     with StudentSession(student, sandbox="limits") as s:
         assert s.call("padding.same_padding_amounts", 4, 3, 2) == (0, 1)
