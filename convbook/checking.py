@@ -1,30 +1,102 @@
-"""Comparing a student's answer with Keras's, and the feedback a check cell shows.
+"""Comparing a student's answer with Keras's: a check's outcome as data, and its message.
 
-    from convbook.checking import CheckFailure, compare, describe_case, passed
-    case = describe_case(x=x, kernel_size=3, strides=2, padding="same")
-    compare(student_y, keras_y, case, misconceptions={
-        "You padded on the top/left: Keras puts the extra pixel at the bottom/right.": y_wrong,
-    })
+    from convbook.checking import CheckFailure, Misconception, compare, describe_case, passed
+    TOP_LEFT = Misconception("padding.top_left",
+                             "You padded on the top/left: Keras puts the extra pixel last.")
+    compare(student_y, keras_y, case, check="padding.pad_spatial",
+            misconceptions={TOP_LEFT: y_wrong})
     passed("conv2d", n_cases=12)            # prints one line on stdout
 
-A failed comparison raises CheckFailure (an AssertionError, so nbgrader marks the cell as
-failed) whose text names the case, says what is wrong (type, shape, NaN, or the largest
-error with its index and both values) and, when the student's answer is what a known
-misconception produces, says so in one sentence. Nothing here writes to stderr.
+A failed comparison raises `CheckFailure` (an AssertionError, so nbgrader marks the cell as
+failed). It carries a `Failure` record -- the check, the case, the kind of failure, the
+largest error and where, the recognised misconception's id -- and its text is rendered from
+that record: the case, what is wrong (type, shape, NaN, or the largest error with its index
+and both values) and, when the student's answer is what a known misconception produces, that
+misconception in one sentence. Autograde stores the records (convbook.grading); nothing here
+writes to stderr.
 
 Tolerance, per element: |actual - expected| <= atol_fraction * max(1, max|expected|)
 + rtol * |expected|. A misconception "matches" when the answer is within the same
 tolerance of the wrong array (computed with the wrong array in place of the expected one).
 """
+import dataclasses
 import numbers
 
 import numpy as np
 
-__all__ = ["CheckFailure", "describe_case", "compare", "passed"]
+__all__ = ["CheckFailure", "Failure", "Misconception", "describe_case", "compare", "matches",
+           "returned_none", "passed", "render"]
+
+# The kinds of failure a record can have.
+KINDS = ("not_implemented", "exception", "timeout", "crash", "returned_none", "wrong_type",
+         "wrong_shape", "non_finite", "wrong_values", "error")
+
+
+@dataclasses.dataclass(frozen=True)
+class Misconception:
+    """A known wrong idea: a stable id (for records and class reports) and the sentence the
+    student reads."""
+    id: str
+    text: str
+
+    def __str__(self):
+        return self.text
+
+
+@dataclasses.dataclass
+class Failure:
+    """What went wrong in one check, as data. `detail` is the sentence about the answer
+    (without the case); `render` turns the record into the feedback text."""
+    check: str
+    case: str
+    kind: str
+    detail: str
+    largest_error: float = None
+    index: tuple = None
+    misconception: str = None          # Misconception.id
+    misconception_text: str = None
+
+    def as_dict(self):
+        return {k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in dataclasses.asdict(self).items()}
+
+
+def render(failure):
+    """The feedback text of a record."""
+    if failure.case:
+        sep = "" if failure.detail.startswith("\n") else " "
+        message = f"{failure.case}:{sep}{failure.detail}"
+    else:
+        message = failure.detail.lstrip("\n")
+    if failure.misconception_text:
+        message += "\n" + failure.misconception_text
+    return message
 
 
 class CheckFailure(AssertionError):
-    """A check failed; str(failure) is the feedback for the student."""
+    """A check failed; str(failure) is the feedback for the student, `.record` the data."""
+
+    def __init__(self, record):
+        if isinstance(record, str):     # a message with no more structure than its text
+            record = Failure(check="", case="", kind="error", detail=record)
+        self.record = record
+        super().__init__(render(record))
+
+
+def fail(check, case, kind, detail, misconception=None, **fields):
+    """Raise CheckFailure with a record."""
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+    raise CheckFailure(Failure(
+        check=check or "", case=case or "", kind=kind, detail=detail,
+        misconception=getattr(misconception, "id", None),
+        misconception_text=str(misconception) if misconception else None, **fields))
+
+
+def returned_none(check, case, expected_text):
+    """The one message for a function that returned None."""
+    __tracebackhide__ = True
+    fail(check, case, "returned_none",
+         f"your function returned None (did you forget `return`?); expected {expected_text}.")
 
 
 def _describe_value(value):
@@ -94,32 +166,25 @@ def _close(actual, expected, rtol, atol_fraction):
     return ok | same_nonfinite, err
 
 
-def _matches(actual, wrong, rtol, atol_fraction):
-    wrong = _as_array(wrong)
-    if wrong is None or actual.shape != wrong.shape:
+def matches(actual, wrong, rtol, atol_fraction):
+    """Is the student's answer what a wrong idea gives (same shape, within tolerance)?"""
+    actual, wrong = _as_array(actual), _as_array(wrong)
+    if actual is None or wrong is None or actual.shape != wrong.shape:
         return False
-    wrong = wrong.astype(np.complex128 if wrong.dtype.kind == "c" else np.float64)
-    ok, _ = _close(actual, wrong, rtol, atol_fraction)
+    work = np.complex128 if "c" in (actual.dtype.kind, wrong.dtype.kind) else np.float64
+    ok, _ = _close(actual.astype(work), wrong.astype(work), rtol, atol_fraction)
     return bool(np.all(ok))
 
 
 def _misconception(actual, misconceptions, rtol, atol_fraction):
-    if actual is None:
-        return None
-    for sentence, wrong in (misconceptions or {}).items():
-        if _matches(actual, wrong, rtol, atol_fraction):
-            return sentence
+    for misconception, wrong in (misconceptions or {}).items():
+        if matches(actual, wrong, rtol, atol_fraction):
+            return misconception
     return None
 
 
-def _fail(case, text, sentence=None):
-    message = f"{case}: {text}" if case else text
-    if sentence:
-        message += "\n" + sentence
-    raise CheckFailure(message)
-
-
-def compare(actual, expected, case, rtol=5e-4, atol_fraction=1e-5, misconceptions=None):
+def compare(actual, expected, case, rtol=5e-4, atol_fraction=1e-5, misconceptions=None,
+            check=""):
     """Raise CheckFailure unless `actual` matches the Keras answer `expected` elementwise.
 
     Args:
@@ -127,8 +192,10 @@ def compare(actual, expected, case, rtol=5e-4, atol_fraction=1e-5, misconception
         expected: Keras's answer. An integer or bool `expected` is compared exactly.
         case: a description of the case (a str, e.g. from describe_case, or a dict).
         rtol, atol_fraction: the tolerance (see the module docstring).
-        misconceptions: {one-sentence explanation: the answer that wrong idea gives}.
+        misconceptions: {Misconception (or a plain sentence): the answer that idea gives}.
+        check: the name of the check, kept in the failure record.
     """
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     if isinstance(case, dict):
         case = describe_case(**case)
     expected = np.asarray(expected)
@@ -139,21 +206,21 @@ def compare(actual, expected, case, rtol=5e-4, atol_fraction=1e-5, misconception
     expected_w = expected.astype(work)
 
     if actual is None:
-        _fail(case, f"your function returned None (did you forget `return`?); expected "
-                    f"{_expected_kind(expected)}.")
+        returned_none(check, case, _expected_kind(expected))
     arr = _as_array(actual)
     if arr is None:
-        _fail(case, f"your function returned {_describe_returned(actual)}; expected "
-                    f"{_expected_kind(expected)}.")
+        fail(check, case, "wrong_type", f"your function returned {_describe_returned(actual)}; "
+                                        f"expected {_expected_kind(expected)}.")
     if arr.dtype.kind == "c" and expected.dtype.kind != "c":
-        _fail(case, f"your answer has complex values (dtype {arr.dtype}); expected real "
-                    f"numbers, {_expected_kind(expected)}.")
+        fail(check, case, "wrong_type", f"your answer has complex values (dtype {arr.dtype}); "
+                                        f"expected real numbers, {_expected_kind(expected)}.")
     arr_w = arr.astype(work)
-    sentence = _misconception(arr_w, misconceptions, rtol, atol_fraction)
+    misconception = _misconception(arr_w, misconceptions, rtol, atol_fraction)
 
     if arr.shape != expected.shape:
-        _fail(case, f"your answer has shape {tuple(arr.shape)}, but Keras's has shape "
-                    f"{tuple(expected.shape)}.", sentence)
+        fail(check, case, "wrong_shape", f"your answer has shape {tuple(arr.shape)}, but "
+                                         f"Keras's has shape {tuple(expected.shape)}.",
+             misconception)
 
     ok, err = _close(arr_w, expected_w, rtol, atol_fraction)
     if np.all(ok):
@@ -163,9 +230,10 @@ def compare(actual, expected, case, rtol=5e-4, atol_fraction=1e-5, misconception
     if np.any(bad_nonfinite):
         idx = np.unravel_index(int(np.argmax(bad_nonfinite)), arr.shape) if arr.ndim else ()
         what = "NaN" if np.isnan(arr_w[idx]) else "an infinite value"
-        _fail(case, f"your answer contains {what}{_index(idx)} (Keras: "
-                    f"{_fmt(expected[idx])}); {n_bad} of {arr.size} values are wrong.",
-              sentence)
+        fail(check, case, "non_finite",
+             f"your answer contains {what}{_index(idx)} (Keras: {_fmt(expected[idx])}); "
+             f"{n_bad} of {arr.size} values are wrong.", misconception,
+             index=tuple(int(i) for i in idx))
     err = np.where(ok, 0.0, np.nan_to_num(err, nan=np.inf, posinf=np.inf))
     idx = np.unravel_index(int(np.argmax(err)), arr.shape) if arr.ndim else ()
     if exact:
@@ -177,8 +245,9 @@ def compare(actual, expected, case, rtol=5e-4, atol_fraction=1e-5, misconception
     else:
         head = (f"{n_bad} of {arr.size} values differ from Keras; the largest error is "
                 f"{_fmt(err[idx])}{_index(idx)}")
-    _fail(case, f"{head}: you have {_fmt(arr[idx])}, Keras has {_fmt(expected[idx])} "
-                f"({detail}).", sentence)
+    fail(check, case, "wrong_values", f"{head}: you have {_fmt(arr[idx])}, Keras has "
+                                      f"{_fmt(expected[idx])} ({detail}).", misconception,
+         largest_error=float(err[idx]), index=tuple(int(i) for i in idx))
 
 
 def _expected_kind(expected):

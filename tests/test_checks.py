@@ -65,6 +65,7 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
     assert FIRST_STUB[check.__name__] in message, message
     assert "not implemented" in message, message
     assert "Traceback" not in message, message
+    assert info.value.record.kind == "not_implemented", info.value.record
     out, err = capfd.readouterr()
     assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
 
@@ -199,7 +200,10 @@ def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CheckFailure) as info:
         check()
-    assert sentence in str(info.value), f"{name}: feedback was\n{info.value}"
+    assert sentence.text in str(info.value), f"{name}: feedback was\n{info.value}"
+    # the outcome as data: the misconception's id, the check, the case
+    record = info.value.record
+    assert record.misconception == sentence.id and record.check and record.case, record
     out, err = capfd.readouterr()
     assert err == "", f"{name} wrote to stderr: {err!r}"
 

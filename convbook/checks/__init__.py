@@ -14,16 +14,20 @@ Every check function follows the same recipe:
 A check raises `CheckFailure` (an AssertionError) with the feedback, or prints one line.
 Nothing is written to stderr.
 """
+import contextlib
+import contextvars
+import hashlib
 import os
 
 import numpy as np
 
 from convbook import checking
-from convbook.checking import CheckFailure
-from convbook.harness import StudentError, StudentSession
+from convbook.checking import CheckFailure, Misconception, fail, returned_none
+from convbook.harness import StudentError, StudentSession, student_session
 
-__all__ = ["CheckFailure", "StudentSession", "Outcome", "case_rng", "student_call",
-           "compare_outcomes", "as_int_pair", "as_array"]
+__all__ = ["CheckFailure", "Misconception", "StudentSession", "student_session", "Outcome",
+           "case_rng", "hidden_seed_source", "student_call", "compare_outcomes", "as_int_pair",
+           "as_array"]
 
 # Tolerances: Keras computes in float32; a float32 or float64 numpy answer that sums the same
 # products in another order differs by a few float32 ulps of the largest partial sum. Keras's
@@ -32,12 +36,34 @@ __all__ = ["CheckFailure", "StudentSession", "Outcome", "case_rng", "student_cal
 RTOL = 5e-4
 ATOL_FRACTION = 1e-5
 
+# At autograde, hidden cases come from the course's secret and the student id (set by
+# convbook.grading): different for every student, the same when a submission is regraded.
+_hidden_source = contextvars.ContextVar("convbook_hidden_source", default=None)
+
+
+@contextlib.contextmanager
+def hidden_seed_source(secret, student):
+    token = _hidden_source.set((str(secret), str(student)))
+    try:
+        yield
+    finally:
+        _hidden_source.reset(token)
+
 
 def case_rng(hidden, seed):
-    """Visible cases: a fixed seed (the same cases every run). Hidden: a fresh seed."""
-    if hidden:
+    """Visible cases: a fixed seed (the same cases every run). Hidden: at autograde, drawn
+    from the course secret, the student id and `seed`; elsewhere a fresh random seed."""
+    if not hidden:
+        return np.random.default_rng(seed)
+    source = _hidden_source.get()
+    if source is None:
         return np.random.default_rng(int.from_bytes(os.urandom(16), "little"))
-    return np.random.default_rng(seed)
+    digest = hashlib.sha256("\0".join((*source, str(seed))).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:16], "little"))
+
+
+_KIND = {"not_implemented": "not_implemented", "timeout": "timeout", "cpu": "timeout",
+         "memory": "crash", "crash": "crash", "lost": "crash", "protocol": "crash"}
 
 
 def student_call(session, function, *args, case="", **kwargs):
@@ -46,25 +72,25 @@ def student_call(session, function, *args, case="", **kwargs):
     try:
         return session.call(function, *args, **kwargs)
     except StudentError as err:
-        if err.kind == "not_implemented" or not case:
-            raise CheckFailure(str(err)) from None     # the case does not matter yet
-        raise CheckFailure(f"{case}:\n{err}") from None
+        kind = _KIND.get(err.kind, "exception")
+        # an unfinished function: the case does not matter yet
+        fail(function, "" if kind == "not_implemented" else case, kind,
+             str(err) if kind == "not_implemented" or not case else f"\n{err}")
 
 
 def as_int_pair(value, function, case):
     """The student's (before, after)-like answer as a tuple of two ints, or feedback."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     if value is None:
-        raise CheckFailure(f"`{function}` on {case} returned None: did you forget `return`?")
+        returned_none(function, case, "a tuple of two ints (before, after)")
     try:
         items = tuple(value)
     except TypeError:
         items = None
     if items is None or len(items) != 2 or not all(_is_integral(v) for v in items):
-        raise CheckFailure(
-            f"`{function}` on {case} should return a tuple of two ints (before, after); "
-            f"it returned {value!r}."
-        )
+        fail(function, case, "wrong_type",
+             f"`{function}` should return a tuple of two ints (before, after); "
+             f"it returned {value!r}.")
     return tuple(int(v) for v in items)
 
 
@@ -72,17 +98,17 @@ def as_array(value, ndim, function, case):
     """The student's answer as a numeric numpy array with `ndim` axes, or feedback."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     if value is None:
-        raise CheckFailure(f"`{function}` on {case} returned None: did you forget `return`?")
+        returned_none(function, case, f"a {ndim}-D array")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise CheckFailure(
-            f"`{function}` on {case} should return a numeric array; it returned "
-            f"{type(value).__name__}.") from None
+        fail(function, case, "wrong_type",
+             f"`{function}` should return a numeric array; it returned "
+             f"{type(value).__name__}.")
     if array.ndim != ndim:
-        raise CheckFailure(
-            f"`{function}` on {case} returned an array of shape {array.shape}; "
-            f"a {ndim}-D array was expected.")
+        fail(function, case, "wrong_shape",
+             f"`{function}` returned an array of shape {array.shape}; "
+             f"a {ndim}-D array was expected.")
     return array
 
 
@@ -96,27 +122,13 @@ def _is_integral(v):
 
 class Outcome:
     """One case: its description, the student's answer, Keras's answer and the answers
-    known misconceptions give ({one-sentence explanation: array})."""
+    known misconceptions give ({Misconception: array})."""
 
     def __init__(self, case, actual, expected, misconceptions=None):
         self.case = case
         self.actual = actual
         self.expected = expected
         self.misconceptions = dict(misconceptions or {})
-
-
-def _matches(actual, wrong):
-    """Does the student's answer equal what a misconception produces (same tolerance)?"""
-    try:
-        actual = np.asarray(actual, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    wrong = np.asarray(wrong, dtype=np.float64)
-    if actual.shape != wrong.shape:
-        return False
-    scale = float(np.max(np.abs(wrong))) if wrong.size else 0.0
-    bound = ATOL_FRACTION * max(scale, 1.0) + RTOL * np.abs(wrong)
-    return bool(np.all(np.abs(actual - wrong) <= bound))
 
 
 def compare_outcomes(function, outcomes, rtol=RTOL, atol_fraction=ATOL_FRACTION):
@@ -128,22 +140,21 @@ def compare_outcomes(function, outcomes, rtol=RTOL, atol_fraction=ATOL_FRACTION)
     explains all the answers does the failing case offer every misconception it matches.
     """
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
-    sentences = []
+    candidates = []
     for outcome in outcomes:
-        for sentence in outcome.misconceptions:
-            if sentence not in sentences:
-                sentences.append(sentence)
+        for misconception in outcome.misconceptions:
+            if misconception not in candidates:
+                candidates.append(misconception)
     consistent = [
-        s for s in sentences
-        if all(_matches(o.actual, o.misconceptions[s]) for o in outcomes if s in o.misconceptions)
+        m for m in candidates
+        if all(checking.matches(o.actual, o.misconceptions[m], rtol, atol_fraction)
+               for o in outcomes if m in o.misconceptions)
     ]
     for outcome in outcomes:
-        if outcome.actual is None:
-            raise CheckFailure(
-                f"`{function}` on {outcome.case} returned None: did you forget `return`?")
         misconceptions = outcome.misconceptions
         if consistent:
-            misconceptions = {s: a for s, a in misconceptions.items() if s in consistent}
+            misconceptions = {m: a for m, a in misconceptions.items() if m in consistent}
         checking.compare(outcome.actual, outcome.expected, outcome.case, rtol=rtol,
-                         atol_fraction=atol_fraction, misconceptions=misconceptions)
+                         atol_fraction=atol_fraction, misconceptions=misconceptions,
+                         check=function)
     checking.passed(function, len(outcomes))

@@ -8,24 +8,38 @@ re-arrangements of Keras's answer (transposes).
 import numpy as np
 
 from convbook import checking, oracle
-from convbook.checks import Outcome, StudentSession, case_rng, compare_outcomes, student_call
+from convbook.checks import (Misconception, Outcome, case_rng, compare_outcomes, student_call,
+                             student_session)
 
-FLIPPED = ("Your output is a true convolution (the kernel flipped upside-down and "
-           "left-right): Conv2D does not flip the kernel, it computes a cross-correlation, "
-           "out[i, j] = sum(image[i:i+kh, j:j+kw, :] * kernel).")
-PER_CHANNEL = ("You returned one map per input channel: Conv2D adds the products over the "
-               "window AND over all input channels, so each filter gives one 2-D map.")
-FIRST_CHANNEL = ("Your output uses only the first input channel: Conv2D sums the products "
-                 "over all input channels (the kernel holds one slice per channel).")
-MEAN_CHANNELS = ("Your output is the sum divided by the number of input channels (a mean): "
-                 "Conv2D sums over the window and the channels, it does not average.")
-OUTPUT_TRANSPOSED = ("Your output has rows and columns swapped: out[i, j] belongs to the "
-                     "window whose top-left corner is row i, column j of the input.")
-KERNEL_TRANSPOSED = ("Your answer uses the kernel with its rows and columns swapped: "
-                     "kernel[a, b] multiplies the pixel a rows down and b columns right of "
-                     "the window's corner.")
-CHANNELS_FIRST_OUT = ("Your output is laid out (batch, filters, height, width): Keras's "
-                      "channels_last layout is (batch, height, width, filters).")
+FLIPPED = Misconception(
+    "basics.flipped",
+    "Your output is a true convolution (the kernel flipped upside-down and left-right): "
+    "Conv2D does not flip the kernel, it computes a cross-correlation, out[i, j] = "
+    "sum(image[i:i+kh, j:j+kw, :] * kernel).")
+PER_CHANNEL = Misconception(
+    "basics.per_channel",
+    "You returned one map per input channel: Conv2D adds the products over the window AND "
+    "over all input channels, so each filter gives one 2-D map.")
+FIRST_CHANNEL = Misconception(
+    "basics.first_channel",
+    "Your output uses only the first input channel: Conv2D sums the products over all input "
+    "channels (the kernel holds one slice per channel).")
+MEAN_CHANNELS = Misconception(
+    "basics.mean_channels",
+    "Your output is the sum divided by the number of input channels (a mean): Conv2D sums "
+    "over the window and the channels, it does not average.")
+OUTPUT_TRANSPOSED = Misconception(
+    "basics.output_transposed",
+    "Your output has rows and columns swapped: out[i, j] belongs to the window whose top-left"
+    " corner is row i, column j of the input.")
+KERNEL_TRANSPOSED = Misconception(
+    "basics.kernel_transposed",
+    "Your answer uses the kernel with its rows and columns swapped: kernel[a, b] multiplies "
+    "the pixel a rows down and b columns right of the window's corner.")
+CHANNELS_FIRST_OUT = Misconception(
+    "basics.channels_first_out",
+    "Your output is laid out (batch, filters, height, width): Keras's channels_last layout is"
+    " (batch, height, width, filters).")
 
 # float32 everywhere: Keras's floatx, and what the student receives.
 DTYPE = np.float32
@@ -92,7 +106,7 @@ def check_correlate2d(hidden=False):
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     rng = case_rng(hidden, seed=1)
     outcomes = []
-    with StudentSession() as session:
+    with student_session() as session:
         for h, w, c, kh, kw in _image_cases(rng, hidden):
             image = rng.standard_normal((h, w, c)).astype(DTYPE)
             kernel = rng.standard_normal((kh, kw, c)).astype(DTYPE)
@@ -130,7 +144,7 @@ def check_conv2d_valid(hidden=False):
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     rng = case_rng(hidden, seed=2)
     outcomes = []
-    with StudentSession() as session:
+    with student_session() as session:
         for n, h, w, c, kh, kw, f in _batch_cases(rng, hidden):
             x = rng.standard_normal((n, h, w, c)).astype(DTYPE)
             kernel = rng.standard_normal((kh, kw, c, f)).astype(DTYPE)

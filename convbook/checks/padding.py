@@ -15,33 +15,55 @@ from functools import lru_cache
 import numpy as np
 
 from convbook import checking, oracle
-from convbook.checks import (Outcome, StudentSession, as_array, as_int_pair, case_rng,
-                             compare_outcomes, student_call)
+from convbook.checks import (Misconception, Outcome, as_array, as_int_pair, case_rng,
+                             compare_outcomes, student_call, student_session)
 
-TOP_LEFT = ("When the total padding P is odd you put the extra pixel first (top/left); "
-            "Keras puts it last: before = P // 2, after = P - before.")
-ROUNDED_DOWN = ("When P is odd you split it as P // 2 on both sides and lose a pixel: "
-                "after = P - before, so the extra pixel goes to the bottom/right.")
-NO_STRIDE = ("You used the stride-1 total P = d*(k-1) whatever the stride: with stride s there "
-             "are ceil(n/s) windows and the padding needed is (out-1)*s + d*(k-1) + 1 - n.")
-NO_DILATION = ("You ignored the dilation: k taps spaced d apart span d*(k-1) + 1 pixels, "
-               "not k, and that span is what the padding must make room for.")
-NEGATIVE = ("Your padding is negative: when the stride is larger than the window the formula "
-            "goes below zero; Keras never crops, so clip the total at 0.")
+TOP_LEFT = Misconception(
+    "padding.top_left",
+    "When the total padding P is odd you put the extra pixel first (top/left); Keras puts it "
+    "last: before = P // 2, after = P - before.")
+ROUNDED_DOWN = Misconception(
+    "padding.rounded_down",
+    "When P is odd you split it as P // 2 on both sides and lose a pixel: after = P - before,"
+    " so the extra pixel goes to the bottom/right.")
+NO_STRIDE = Misconception(
+    "padding.no_stride",
+    "You used the stride-1 total P = d*(k-1) whatever the stride: with stride s there are "
+    "ceil(n/s) windows and the padding needed is (out-1)*s + d*(k-1) + 1 - n.")
+NO_DILATION = Misconception(
+    "padding.no_dilation",
+    "You ignored the dilation: k taps spaced d apart span d*(k-1) + 1 pixels, not k, and that"
+    " span is what the padding must make room for.")
+NEGATIVE = Misconception(
+    "padding.negative",
+    "Your padding is negative: when the stride is larger than the window the formula goes "
+    "below zero; Keras never crops, so clip the total at 0.")
 
-BATCH_AXIS = ("You padded the batch axis: in (batch, height, width, channels) the spatial "
-              "axes are 1 and 2; batch and channels get (0, 0).")
-CF_AS_CL = ("You padded a channels_first input as if it were channels_last (the channel axis "
-            "got padded): in (batch, channels, height, width) the spatial axes are 2 and 3.")
-CL_AS_CF = ("You padded a channels_last input as if it were channels_first (the channel axis "
-            "got padded): in (batch, height, width, channels) the spatial axes are 1 and 2.")
-HW_SWAPPED = ("You gave (left, right) to the height and (top, bottom) to the width: amounts "
-              "is ((top, bottom), (left, right)), the height pair first.")
-BEFORE_AFTER_SWAPPED = ("You swapped before and after: (top, bottom) means `top` rows of zeros "
-                        "above the image and `bottom` rows below it.")
+BATCH_AXIS = Misconception(
+    "padding.batch_axis",
+    "You padded the batch axis: in (batch, height, width, channels) the spatial axes are 1 "
+    "and 2; batch and channels get (0, 0).")
+CF_AS_CL = Misconception(
+    "padding.cf_as_cl",
+    "You padded a channels_first input as if it were channels_last (the channel axis got "
+    "padded): in (batch, channels, height, width) the spatial axes are 2 and 3.")
+CL_AS_CF = Misconception(
+    "padding.cl_as_cf",
+    "You padded a channels_last input as if it were channels_first (the channel axis got "
+    "padded): in (batch, height, width, channels) the spatial axes are 1 and 2.")
+HW_SWAPPED = Misconception(
+    "padding.hw_swapped",
+    "You gave (left, right) to the height and (top, bottom) to the width: amounts is ((top, "
+    "bottom), (left, right)), the height pair first.")
+BEFORE_AFTER_SWAPPED = Misconception(
+    "padding.before_after_swapped",
+    "You swapped before and after: (top, bottom) means `top` rows of zeros above the image "
+    "and `bottom` rows below it.")
 
-FLIPPED = ("The output is a true convolution (kernel flipped): chapter 00's conv2d_valid must "
-           "not flip the kernel.")
+FLIPPED = Misconception(
+    "padding.flipped",
+    "The output is a true convolution (kernel flipped): chapter 00's conv2d_valid must not "
+    "flip the kernel.")
 
 DTYPE = np.float32
 
@@ -149,7 +171,7 @@ def check_same_padding_amounts(hidden=False):
     rng = case_rng(hidden, seed=21)
     name = "padding.same_padding_amounts"
     outcomes = []
-    with StudentSession() as session:
+    with student_session() as session:
         for n, k, s, d in _amount_cases(rng, hidden):
             case = "same_padding_amounts({})".format(checking.describe_case(
                 input_length=n, kernel_size=k, stride=s, dilation_rate=d))
@@ -206,7 +228,7 @@ def check_pad_spatial(hidden=False):
     rng = case_rng(hidden, seed=22)
     name = "padding.pad_spatial"
     outcomes = []
-    with StudentSession() as session:
+    with student_session() as session:
         for data_format, (n, h, w, c), amounts in _pad_cases(rng, hidden):
             shape = (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
             # Values away from 0, so that a padded zero can never pass for a pixel.
@@ -289,7 +311,7 @@ def check_same_conv_end_to_end(hidden=False):
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     rng = case_rng(hidden, seed=23)
     outcomes = []
-    with StudentSession() as session:
+    with student_session() as session:
         for data_format, (n, h, w, c), (kh, kw), filters, strides, dilation in _e2e_cases(
                 rng, hidden):
             shape = (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
