@@ -13,7 +13,6 @@ one line per student (or per file) and exits 1 if anything needs the instructor'
 it never stops at the first bad submission.
 """
 import argparse
-import concurrent.futures
 import csv
 import datetime
 import html
@@ -271,46 +270,161 @@ def cmd_collect(args):
     return 1 if problems else 0
 
 
-def autograde_one(course, student, timeout):
-    """Autograde one student in its own nbgrader process; never raises."""
-    logs = reports_dir(course, "autograde")
-    log_path = logs / f"{student}.log"
-    restore_report = reports_dir(course, "restore") / f"{student}.json"
-    if restore_report.exists():
-        restore_report.unlink()
+class Worker:
+    """One `python -m convbook.grading worker` process: nbgrader and Keras imported once,
+    students graded one after another; killed and replaced if a student takes too long."""
+
+    def __init__(self, course, index):
+        self.course = course
+        self.log_path = reports_dir(course, "logs") / f"worker-{index}.log"
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "convbook.grading", "worker", str(course)], cwd=course,
+            env=coursemod.subprocess_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self.log, text=True, bufsize=1, start_new_session=True)
+        self.ready = self._read(WORKER_START_TIMEOUT) or {}
+
+    def _read(self, timeout):
+        """The next JSON line from the worker, or None (timed out or ended)."""
+        import select
+
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.proc.stdout], [], [], left)
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line:
+                    return None
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    continue
+
+    def grade(self, student, timeout):
+        """The worker's result dict, or None if it did not answer within `timeout`."""
+        try:
+            self.proc.stdin.write(json.dumps({"student": student}) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return None
+        return self._read(timeout)
+
+    def stop(self):
+        kill_tree(self.proc)
+        self.log.close()
+
+
+WORKER_START_TIMEOUT = 300      # Python, nbgrader and TensorFlow on a busy 2-core machine
+
+
+def autograde_class(course, students, jobs, timeout, progress=None):
+    """Grade every student with `jobs` workers; {student: result}. Never raises for one
+    student's sake: a crash or a timeout is that student's result."""
+    import queue
+    import threading
+
+    todo = queue.Queue()
+    for s in students:
+        todo.put(s)
+    results, run = {}, {"workers": 0, "worker_start": [], "tensorflow_import": []}
+    lock = threading.Lock()
+
+    def start_worker(index):
+        worker = Worker(course, index)
+        with lock:
+            run["workers"] += 1
+            run["worker_start"].append(worker.ready.get("start"))
+            run["tensorflow_import"].append(worker.ready.get("tensorflow_import"))
+        return worker
+
+    def serve(index):
+        worker = start_worker(index)
+        try:
+            while True:
+                try:
+                    student = todo.get_nowait()
+                except queue.Empty:
+                    return
+                result = grade_with(worker, student)
+                if result.get("status") in ("timeout", "failed") and result.get("restart"):
+                    worker.stop()
+                    worker = start_worker(index)
+                with lock:
+                    results[student] = result
+                    if progress:
+                        progress(len(results), result)
+        finally:
+            worker.stop()
+
+    def grade_with(worker, student):
+        restore_report = reports_dir(course, "restore") / f"{student}.json"
+        restore_report.unlink(missing_ok=True)
+        start = time.monotonic()
+        for attempt in range(3):
+            reply = worker.grade(student, timeout) if worker.ready else None
+            if reply is not None and not reply["ok"] and attempt < 2 \
+                    and INFRASTRUCTURE_ERRORS.search(reply.get("log", "")):
+                continue            # a database hiccup, not the submission: try again
+            break
+        result = finish_result(course, student, reply, timeout, time.monotonic() - start,
+                               worker)
+        return result
+
+    threads = [threading.Thread(target=serve, args=(i,), daemon=True)
+               for i in range(max(1, min(jobs, len(students))))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results, run
+
+
+def finish_result(course, student, reply, timeout, elapsed, worker):
+    """The per-student record the CLI prints and saves (reports/autograde/<student>.json)."""
+    log_path = reports_dir(course, "autograde") / f"{student}.log"
     released = set(coursemod.notebook_names(coursemod.release_dir(course)))
     missing = sorted(released - set(coursemod.notebook_names(
         coursemod.submitted_dir(course, student))))
-    start = time.monotonic()
-    attempts = 0
-    while True:
-        attempts += 1
-        code, out = nbgrader(course, "autograde", ASSIGNMENT,
-                             f"--CourseDirectory.student_id={student}", "--force",
-                             log_path=log_path, timeout=timeout)
-        # Failures of the grading machinery, not of the submission (a SQLite lock held too
-        # long by a parallel grader, a database hiccup, a kernel that started too slowly on
-        # a busy machine): try again, twice at most.
-        if code not in (0, "timeout") and attempts < 3 and INFRASTRUCTURE_ERRORS.search(out):
-            continue
-        break
-    elapsed = time.monotonic() - start
     result = {"student": student, "seconds": round(elapsed, 1), "log": str(log_path),
-              "missing_notebooks": missing}
-    if code == "timeout":
+              "missing_notebooks": missing, "sandbox": sandbox_label()}
+    if reply is None:
         shutil.rmtree(coursemod.autograded_dir(course, student), ignore_errors=True)
-        result.update(status="timeout", message=f"killed after {timeout:g} s (the whole "
-                      "submission's time limit); its autograded folder was removed")
-    elif code != 0:
-        result.update(status="failed", message=last_error(out))
+        if worker.ready:
+            result.update(status="timeout", restart=True,
+                          message=f"killed after {timeout:g} s (the whole submission's time "
+                                  f"limit); its autograded folder was removed")
+        else:
+            result.update(status="failed", restart=True,
+                          message=f"the grading worker did not start (see {worker.log_path})")
+        log_path.write_text(result["message"] + "\n")
     else:
-        result.update(status="ok", message="")
+        log_path.write_text(reply.get("log", ""))
+        result["timings"] = reply.get("timings", {})
+        if reply["ok"]:
+            result.update(status="ok", message="")
+        else:
+            result.update(status="failed", message=last_error(reply.get("log", "")))
     try:
-        result["restore"] = json.loads(restore_report.read_text())
+        result["restore"] = json.loads(
+            (reports_dir(course, "restore") / f"{student}.json").read_text())
     except (OSError, ValueError):
         result["restore"] = {}
-    (logs / f"{student}.json").write_text(json.dumps(result, indent=1))
+    (reports_dir(course, "autograde") / f"{student}.json").write_text(
+        json.dumps(result, indent=1))
     return result
+
+
+def sandbox_label():
+    """The sandbox grading runs in, as recorded in reports and the grades CSV."""
+    from .sandbox import SOUND_MODES, sandbox_info, unsafe_allowed
+
+    mode = sandbox_info()["mode"]
+    if mode in SOUND_MODES:
+        return mode
+    return f"{mode} (UNSAFE: allowed by --allow-unsafe-sandbox)" if unsafe_allowed() else mode
 
 
 def submission_scores(course, student):
@@ -325,7 +439,38 @@ def submission_scores(course, student):
         return sub.code_score, sub.max_code_score, sub.max_written_score, sub.needs_manual_grade
 
 
+class Progress:
+    """Students done / total, rate and time left, on stderr (one line rewritten in place on a
+    terminal, a line per student otherwise); stdout keeps the one-line-per-student report."""
+
+    def __init__(self, total, stream=None):
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def __call__(self, done, result):
+        elapsed = time.monotonic() - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - done) / rate if rate else 0.0
+        text = (f"[{done}/{self.total}] {rate * 60:.1f} students/min, "
+                f"about {_duration(left)} left (last: {result['student']}, "
+                f"{result['status']}, {result['seconds']:.1f} s)")
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text + ("\n" if done == self.total else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
 def cmd_autograde(args):
+    from .sandbox import ALLOW_UNSAFE_ENV, refusal, sandbox_info
+
     course = resolve_course(args)
     students = args.student or students_submitted(course)
     if not students:
@@ -335,15 +480,27 @@ def cmd_autograde(args):
     if unknown:
         print("No submission for: " + ", ".join(unknown))
         return 1
-    print(f"Autograding {len(students)} submission(s), {args.jobs} at a time, "
-          f"at most {args.timeout:g} s each")
+    info = sandbox_info()
+    refused = refusal(info)
+    if refused and not args.allow_unsafe_sandbox:
+        print(f"error: {refused}")
+        return 2
+    if refused:
+        os.environ[ALLOW_UNSAFE_ENV] = "1"           # the workers inherit the override
+        print(f"WARNING: grading in the '{info['mode']}' sandbox (--allow-unsafe-sandbox): "
+              "student code can read world-readable files, the solutions included. "
+              "Recorded in the reports and the grades CSV.")
+    else:
+        os.environ.pop(ALLOW_UNSAFE_ENV, None)
+    jobs = max(1, min(args.jobs, len(students)))
+    print(f"Autograding {len(students)} submission(s) with {jobs} worker(s), "
+          f"at most {args.timeout:g} s each; sandbox: {sandbox_label()}", flush=True)
     start = time.monotonic()
-    results = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(autograde_one, course, s, args.timeout): s for s in students}
-        for future in concurrent.futures.as_completed(futures):
-            r = future.result()
-            results[r["student"]] = r
+    results, run = autograde_class(course, students, jobs, args.timeout,
+                                   progress=Progress(len(students)))
+    total = time.monotonic() - start
+    run.update(wall=round(total, 1), sandbox=sandbox_label(), students=len(students))
+    (reports_dir(course, "autograde") / "run.json").write_text(json.dumps(run, indent=1))
     width = max(len(s) for s in students)
     bad = 0
     for s in students:
@@ -366,7 +523,6 @@ def cmd_autograde(args):
         if extra:
             line += "; new convlib modules: " + ", ".join(extra)
         print(f"{line}  [{r['seconds']:.1f} s]")
-    total = time.monotonic() - start
     failed = sum(1 for r in results.values() if r["status"] != "ok")
     print(f"{len(students) - failed} graded, {failed} failed"
           + (f", {bad - failed} incomplete" if bad > failed else "") + f", in {total:.1f} s")
@@ -456,12 +612,13 @@ def grade_table(course):
     """Rows (dicts) of the grade export, and the column order."""
     from nbgrader.api import MissingEntry
 
-    status = {}
+    status, sandbox_used = {}, {}
     for path in reports_dir(course, "autograde").glob("*.json"):
         try:
             r = json.loads(path.read_text())
             status[r["student"]] = r["status"]
-        except (OSError, ValueError, KeyError):
+            sandbox_used[r["student"]] = r.get("sandbox", "")
+        except (OSError, ValueError, KeyError, TypeError):
             pass
     rows = []
     with gradebook(course) as gb:
@@ -472,7 +629,7 @@ def grade_table(course):
         notebooks = sorted({nb for nb, *_ in cells})
         columns = (["student_id", "status", "submitted", "seconds_late", "total", "max_total",
                     "autograded", "max_autograded", "written", "max_written",
-                    "needs_manual_grade"]
+                    "needs_manual_grade", "sandbox"]
                    + [f"{nb}" for nb in notebooks]
                    + [f"{nb}/{cell}" for nb, cell, *_ in cells])
         for student in sorted(s.id for s in gb.students):
@@ -486,7 +643,8 @@ def grade_table(course):
                    "total": sub.score, "max_total": sub.max_score,
                    "autograded": sub.code_score, "max_autograded": sub.max_code_score,
                    "written": sub.written_score, "max_written": sub.max_written_score,
-                   "needs_manual_grade": sub.needs_manual_grade}
+                   "needs_manual_grade": sub.needs_manual_grade,
+                   "sandbox": sandbox_used.get(student, "")}
             for nb in sub.notebooks:
                 row[nb.name] = nb.score
                 for grade in nb.grades:
@@ -568,6 +726,9 @@ def build_parser():
     p_auto.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help="seconds per submission before it is killed (default %(default)s)")
     p_auto.add_argument("--student", action="append", help="only this student (repeatable)")
+    p_auto.add_argument("--allow-unsafe-sandbox", action="store_true",
+                        help="grade even where student code could read the solutions (no "
+                             "bubblewrap, no namespaces); recorded in the reports and the CSV")
     p_auto.set_defaults(func=cmd_autograde)
 
     p_fb = sub.add_parser("feedback", parents=[common],

@@ -157,7 +157,9 @@ c.Autograde.exclude_overwriting = {{{assignment!r}: sorted(
 # Restore every released cell except the written answers, drop cells the student added,
 # drop files outside the released set (other than new convlib modules). See convbook.restore.
 from nbgrader.preprocessors import (ClearOutput, DeduplicateIds, OverwriteKernelspec,  # noqa: E402
-                                    OverwriteCells, CheckCellMetadata)
+                                    OverwriteCells, CheckCellMetadata, IgnorePattern,
+                                    LimitOutput, SaveAutoGrades, AssignLatePenalties)
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
 # It runs first, so nbgrader's sanitizers (and OverwriteCells' checksum check) only ever see
 # the rebuilt notebook, whatever the submission's metadata holds.
 c.Autograde.sanitize_preprocessors = [
@@ -166,7 +168,14 @@ c.Autograde.sanitize_preprocessors = [
 ]
 c.OverwriteCells.add_missing_cells = True    # a deleted test cell is graded, not left to a human
 
-c.Execute.timeout = {cell_timeout!r}          # seconds per cell (nbgrader's default is 30)
+# Only the graded test cells run, in the grading process (no kernel per notebook); cells
+# that earn no points are left out and say so. See convbook.grading.
+c.Autograde.autograde_preprocessors = [
+    "convbook.grading.RunChecks", IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+c.RunChecks.cell_budget = {cell_timeout!r}     # seconds of student code per graded cell
+c.Execute.timeout = {cell_timeout!r}          # per cell, where a kernel runs (validate)
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 180               # a busy grading server starts kernels slowly
 
@@ -230,6 +239,9 @@ def create_course(directory, db_url=None, source=None, exchange=None,
     db_url = db_url or default_db_url(course)
     (course / CONFIG_NAME).write_text(render_config(course, db_url, exchange, cell_timeout,
                                                     course_id))
+    from convbook.grading import course_secret
+
+    course_secret(course)                             # hidden-case seeds, instructor only
     (course / SETTINGS_NAME).write_text(json.dumps({
         "assignment": ASSIGNMENT, "course_id": course_id, "db_url": db_url,
         "exchange": str(exchange), "source": str(source), "cell_timeout": int(cell_timeout),

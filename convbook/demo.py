@@ -292,6 +292,11 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     codes["collect"] = run("collect", "--exchange")
     step(f"autograde --jobs {jobs}")
     codes["autograde"] = run("autograde", "--jobs", str(jobs), "--timeout", str(timeout))
+    if codes["autograde"] == 2:          # refused: no sound sandbox on this machine
+        log("\nThe demo stops here: autograde refused to grade (see above). Nothing was "
+            "graded, so no cheat could gain anything.")
+        return {"course": course, "codes": codes, "timings": timings, "refused": True,
+                "gained": None, "cheat_written": [], "markers": []}
     step("feedback")
     codes["feedback"] = run("feedback")
     step("grades")
@@ -335,7 +340,7 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     log(f"\nTimings (s): {json.dumps(timings)}")
     return {"course": course, "csv": csv_path, "codes": codes, "timings": timings,
             "cheat_written": written, "markers": imported, "restore": restore,
-            "broken_cell": broken_cell, "token": token}
+            "broken_cell": broken_cell, "token": token, "gained": gained, "refused": False}
 
 
 def check_cells(course):
@@ -365,10 +370,15 @@ def main(argv=None):
     else:
         with tempfile.TemporaryDirectory(prefix="convbook-demo-") as tmp:
             result = run_demo(tmp, jobs=args.jobs)
-    ok = (result["codes"]["release"] == 0 and result["codes"]["autograde"] == 0
-          and result["codes"]["feedback"] == 0 and not result["cheat_written"]
-          and not result["markers"])
-    return 0 if ok else 1
+    return 0 if demo_succeeded(result) else 1
+
+
+def demo_succeeded(result):
+    """Every step worked and no cheat gained a point, wrote a file or ran in the kernel."""
+    return (not result["refused"] and result["codes"]["release"] == 0
+            and result["codes"]["autograde"] == 0 and result["codes"]["feedback"] == 0
+            and result["gained"] == 0 and not result["cheat_written"]
+            and not result["markers"])
 
 
 if __name__ == "__main__":

@@ -439,6 +439,7 @@ class StudentSession:
         self._restart_due = False
         self._handles = 0           # StudentObjects handed out by the current child
         self.last_stdout = self.last_stderr = ""
+        self.busy_seconds = 0.0     # time spent starting the child and waiting for answers
         self._lock = threading.RLock()
         self._res = _Resources()
         self._closed = False
@@ -520,6 +521,13 @@ class StudentSession:
                 kind="lost", target=obj.label)
 
     def _request(self, message, label, obj=None):
+        start = time.monotonic()
+        try:
+            return self._request_timed(message, label, obj)
+        finally:
+            self.busy_seconds += time.monotonic() - start
+
+    def _request_timed(self, message, label, obj=None):
         with self._lock:
             process = self._process()
             if obj is not None:

@@ -10,7 +10,7 @@ import sqlite3
 import nbformat
 import pytest
 
-from convbook import cli, demo
+from convbook import cli, demo, sandbox
 from convbook import course as coursemod
 
 pytestmark = pytest.mark.xdist_group("demo")
@@ -35,6 +35,11 @@ def written_answers(course):
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
+    refused = sandbox.refusal()
+    if refused:
+        pytest.skip("the demo grades only in a sound sandbox (bubblewrap, or root with "
+                    f"namespaces); this machine offers {sandbox.sandbox_info()['mode']!r}. "
+                    "test_weak_sandbox_is_refused_* prove the refusal instead.")
     workdir = tmp_path_factory.mktemp("demo")
     out = demo.run_demo(workdir, jobs=2)
     print("demo timings (s):", out["timings"])
@@ -118,3 +123,30 @@ def test_feedback_exists_without_hidden_tests(result):
     assert len(pages) == 2 * len(demo.STUDENTS)
     assert cli.feedback_leaks(course) == []
     assert cli.hidden_test_lines(course)            # there were hidden tests to leak
+
+
+def test_demo_fails_when_a_cheat_gains_or_grading_is_refused():
+    good = {"refused": False, "codes": {"release": 0, "autograde": 0, "feedback": 0},
+            "gained": 0, "cheat_written": [], "markers": []}
+    assert demo.demo_succeeded(good)
+    assert not demo.demo_succeeded(dict(good, gained=2))
+    assert not demo.demo_succeeded(dict(good, cheat_written=["/tmp/x"]))
+    assert not demo.demo_succeeded(dict(good, markers=["keras-imported"]))
+    assert not demo.demo_succeeded(dict(good, refused=True, gained=None))
+
+
+def test_the_demo_records_the_sandbox(result, grades):
+    mode = sandbox.sandbox_info()["mode"]
+    assert mode in sandbox.SOUND_MODES
+    assert {row["sandbox"] for row in grades.values()} == {mode}
+
+
+def test_check_records_name_the_misconception(result):
+    import json
+
+    records = json.loads((result["course"] / "reports" / "checks" / "one_wrong.json").read_text())
+    failed = [cell for cells in records["notebooks"].values() for cell in cells
+              if cell["status"] != "passed"]
+    assert [c["cell"] for c in failed] == [result["broken_cell"]]
+    assert failed[0]["failure"]["misconception"] == "basics.flipped"
+    assert failed[0]["failure"]["kind"] == "wrong_values" and failed[0]["points"] > 0

@@ -35,15 +35,17 @@ BEFORE = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc).timestamp()
 
 
 # ------------------------------------------------------------------ the tiny assignment
-def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None):
+def _meta(grade_id, *, grade=False, solution=False, locked=False, points=None, tags=()):
     m = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
          "solution": solution, "task": False}
     if points is not None:
         m["points"] = points
-    return {"nbgrader": m}
+    return {"nbgrader": m, **({"tags": list(tags)} if tags else {})}
 
 
-# The locked helper runs the student's function in a child python (never in the kernel).
+# The locked helper runs the student's function in a child python (never in the kernel). Its
+# cell is tagged: autograde runs only graded cells and the set-up they need.
+SETUP = "autograde-setup"
 HELPER = '''\
 import subprocess, sys
 def call(expr):
@@ -89,7 +91,7 @@ def make_tiny_source(root):
     (root / "convlib" / "tiny.py").write_text(TINY_PY)
     nb0 = new_notebook(cells=[
         new_markdown_cell("# Tiny chapter\nImplement `double` and `square` in convlib/tiny.py."),
-        new_code_cell(HELPER, metadata=_meta("helper", locked=True)),
+        new_code_cell(HELPER, metadata=_meta("helper", locked=True, tags=[SETUP])),
         new_code_cell('# Check 0.1 — double (2 points)\nassert call("t.double(21)") == "42"\n'
                       f'### BEGIN HIDDEN TESTS\n{HIDDEN_LINES[0]}\n### END HIDDEN TESTS',
                       metadata=_meta("check_double", grade=True, locked=True, points=2)),
@@ -102,7 +104,7 @@ def make_tiny_source(root):
     ])
     nb1 = new_notebook(cells=[
         new_markdown_cell("# Tiny chapter 1"),
-        new_code_cell(HELPER, metadata=_meta("helper1", locked=True)),
+        new_code_cell(HELPER, metadata=_meta("helper1", locked=True, tags=[SETUP])),
         new_code_cell('# Check 1.1 — triple (1 point)\nassert call("t.triple(5)") == "15"\n'
                       f'### BEGIN HIDDEN TESTS\n{HIDDEN_LINES[2]}\n### END HIDDEN TESTS',
                       metadata=_meta("check_triple", grade=True, locked=True, points=1)),
