@@ -182,10 +182,13 @@ class RunChecks(NbGraderPreprocessor):
 
     @staticmethod
     def _run(source, label, namespace):
-        """exec one cell: ([outputs], exception or None). Only instructor code runs here."""
+        """exec one cell: ([outputs], exception or None), in the notebook's folder like a
+        kernel. Only instructor code runs here."""
         out, err = io.StringIO(), io.StringIO()
         exc = None
+        cwd = os.getcwd()
         try:
+            os.chdir(harness._default_root.get() or cwd)
             code = compile(source, f"<{label}>", "exec")
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
                     warnings.catch_warnings():
@@ -193,6 +196,8 @@ class RunChecks(NbGraderPreprocessor):
                 exec(code, namespace)                 # noqa: S102 -- restored instructor code
         except (Exception, SystemExit) as caught:     # noqa: BLE001 -- scored as a failure
             exc = caught
+        finally:
+            os.chdir(cwd)
         outputs = []
         for name, buf in (("stdout", out), ("stderr", err)):
             if buf.getvalue():

@@ -23,7 +23,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from convbook import cli, collect, demo
+from convbook import cli, collect, demo, sandbox
 from convbook import course as coursemod
 from convbook.restore import prune_folder
 
@@ -231,6 +231,11 @@ def make_cheater(course, workdir, markers):
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):
     """The whole instructor flow, once. Each step's (exit code, output) is kept."""
+    refused = sandbox.refusal()
+    if refused:
+        pytest.skip("autograde needs a sound sandbox (bubblewrap, or root with namespaces); "
+                    f"this machine offers {sandbox.sandbox_info()['mode']!r}. "
+                    "test_weak_sandbox_is_refused_* prove the refusal instead.")
     base = tmp_path_factory.mktemp("instructor")
     source = make_tiny_source(base / "tiny-source")
     course = base / "course"
@@ -609,3 +614,46 @@ def test_gradebook_is_intact(flow):
         assert sorted(nb.name for nb in assignment.notebooks) == ["00_tiny", "01_tiny"]
         graded = gb.find_submission(ASSIGNMENT, "12345")
         assert sum(len(nb.grades) for nb in graded.notebooks) == len(POINTS) + 1
+
+
+# ------------------------------------------------------------------ a weak sandbox
+WEAK = "uid" if sandbox.sandbox_info()["root"] else "limits"
+
+
+@pytest.fixture(scope="module")
+def weak_course(tmp_path_factory):
+    """A released tiny course with one submission (runs on every machine: nothing graded)."""
+    base = tmp_path_factory.mktemp("weak")
+    course = base / "course"
+    assert run_cli("course", "create", course, "--source", make_tiny_source(base / "src"))[0] == 0
+    assert run_cli("release", "--course", course)[0] == 0
+    rel = release_files(course)
+    rel["convlib/tiny.py"] = solved_tiny().encode()
+    (base / "lms").mkdir()
+    write_zip(base / "lms" / "ada_conv2d.zip", rel)
+    code, out = run_cli("collect", "--zips", base / "lms", "--course", course)
+    assert code == 0, out
+    return course
+
+
+def test_weak_sandbox_is_refused_by_autograde(weak_course, monkeypatch):
+    monkeypatch.setenv("CONVBOOK_SANDBOX", WEAK)
+    code, out = run_cli("autograde", "--course", weak_course)
+    assert code == 2, out
+    assert f"refuses the '{WEAK}' sandbox" in out and "bubblewrap" in out, out
+    assert "--allow-unsafe-sandbox" in out, out
+    assert not coursemod.autograded_dir(weak_course, "ada").exists()     # nothing graded
+
+
+def test_weak_sandbox_override_is_recorded(weak_course, monkeypatch, tmp_path):
+    monkeypatch.setenv("CONVBOOK_SANDBOX", WEAK)
+    code, out = run_cli("autograde", "--allow-unsafe-sandbox", "--course", weak_course)
+    assert code == 0, out
+    assert "WARNING" in out and "UNSAFE" in out, out
+    run = json.loads((weak_course / "reports" / "autograde" / "run.json").read_text())
+    assert run["sandbox"].startswith(f"{WEAK} (UNSAFE")
+    assert run_cli("grades", "--csv", tmp_path / "g.csv", "--course", weak_course)[0] == 0
+    with open(tmp_path / "g.csv") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["student_id"] == "ada" and float(row["autograded"]) == MAX_AUTO
+    assert row["sandbox"].startswith(f"{WEAK} (UNSAFE: allowed by --allow-unsafe-sandbox)")
