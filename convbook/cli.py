@@ -4,13 +4,16 @@
     python -m convbook.cli release                      [--course DIR]
     python -m convbook.cli collect --exchange           [--deadline ISO] [--course DIR]
     python -m convbook.cli collect --zips FOLDER        [--deadline ISO] [--name-pattern RE] [--course DIR]
-    python -m convbook.cli autograde [--jobs N] [--timeout S] [--student ID ...] [--course DIR]
+    python -m convbook.cli autograde [--jobs N] [--timeout S] [--student ID ...]
+                                     [--allow-unsafe-sandbox] [--course DIR]
     python -m convbook.cli feedback                     [--course DIR]
     python -m convbook.cli grades --csv FILE            [--course DIR]
 
 The course directory is --course, else $CONVBOOK_COURSE, else ./course. Every command prints
 one line per student (or per file) and exits 1 if anything needs the instructor's attention;
-it never stops at the first bad submission.
+it never stops at the first bad submission. `autograde` exits 2 without grading anything when
+student code could read the solutions here (no bubblewrap, no namespaces) unless told
+--allow-unsafe-sandbox; it shows its progress on stderr.
 """
 import argparse
 import csv
@@ -31,35 +34,13 @@ from . import course as coursemod
 from .course import CourseError
 from .layout import ASSIGNMENT, reports_dir
 
-DEFAULT_TIMEOUT = 900       # seconds per submission (all notebooks, kernel start-up included)
+DEFAULT_TIMEOUT = 900       # seconds per submission (all notebooks)
 INFRASTRUCTURE_ERRORS = re.compile(
     r"database is locked|sqlalchemy\.exc\.OperationalError|psycopg\.OperationalError"
     r"|Kernel didn't respond|Kernel died before replying to kernel_info")
 
 
 # --------------------------------------------------------------------------- helpers
-def nbgrader(course, *args, log_path=None, timeout=None):
-    """Run `nbgrader ARGS` in the course directory. Returns (returncode | "timeout", output)."""
-    cmd = [sys.executable, "-m", "nbgrader", *args]
-    out = open(log_path, "w") if log_path else subprocess.PIPE
-    try:
-        proc = subprocess.Popen(cmd, cwd=course, env=coursemod.subprocess_env(),
-                                stdout=out, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
-        try:
-            stdout, _ = proc.communicate(timeout=timeout)
-            code = proc.returncode
-        except subprocess.TimeoutExpired:
-            kill_tree(proc)
-            stdout, code = "", "timeout"
-    finally:
-        if log_path:
-            out.close()
-    if log_path:
-        stdout = Path(log_path).read_text(errors="replace")
-    return code, stdout or ""
-
-
 def nbgrader_inprocess(course, step, make_app):
     """Run one nbgrader step in this process (steps that run no student code).
 

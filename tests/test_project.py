@@ -1,5 +1,6 @@
 """Set-up stays true: dependencies declared once and mirrored, README's commands, CI."""
 import ast
+import os
 import re
 import sys
 import tomllib
@@ -164,3 +165,15 @@ def test_docs_stay_inside_the_repository():
             path = (doc.parent / token).resolve()
             assert path.is_relative_to(ROOT) and path.exists(), (
                 f"{doc.relative_to(ROOT)} points outside the repository: {token}")
+
+
+def test_ci_runs_the_tests_that_need_system_packages():
+    """In CI nothing may be skipped for want of a package .ci/run installs: bubblewrap (the
+    sandbox's strongest mode) and PostgreSQL (the gradebook test)."""
+    if not os.environ.get("CI"):
+        pytest.skip("outside CI (CI=true) these packages are optional")
+    import glob
+    import shutil
+
+    assert shutil.which("bwrap"), ".ci/run must install bubblewrap"
+    assert glob.glob("/usr/lib/postgresql/*/bin/initdb"), ".ci/run must install postgresql"
