@@ -52,3 +52,14 @@ def rng(request):
     """A numpy Generator seeded from the test's name, so every failure is reproducible."""
     seed = zlib.crc32(request.node.nodeid.encode())  # str hash() changes per process
     return np.random.default_rng(seed)
+
+
+def require_sound_sandbox(what):
+    """Skip, with the reason shown, where autograde refuses this machine's sandbox (no
+    bubblewrap and no namespaces): `what` needs grading; the refusal itself is tested in
+    test_instructor.py::test_weak_sandbox_* on every machine."""
+    from convbook import sandbox
+
+    if sandbox.refusal():
+        pytest.skip(f"{what} needs a sound sandbox (bubblewrap, or root with namespaces); "
+                    f"this machine offers {sandbox.sandbox_info()['mode']!r}")

@@ -9,6 +9,7 @@ import sqlite3
 
 import nbformat
 import pytest
+from conftest import require_sound_sandbox
 
 from convbook import cli, demo, sandbox
 from convbook import course as coursemod
@@ -35,11 +36,7 @@ def written_answers(course):
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    refused = sandbox.refusal()
-    if refused:
-        pytest.skip("the demo grades only in a sound sandbox (bubblewrap, or root with "
-                    f"namespaces); this machine offers {sandbox.sandbox_info()['mode']!r}. "
-                    "test_weak_sandbox_is_refused_* prove the refusal instead.")
+    require_sound_sandbox("the demo")
     workdir = tmp_path_factory.mktemp("demo")
     out = demo.run_demo(workdir, jobs=2)
     print("demo timings (s):", out["timings"])

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import require_sound_sandbox
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from convbook import cli, collect, demo, sandbox
@@ -231,11 +232,7 @@ def make_cheater(course, workdir, markers):
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory):
     """The whole instructor flow, once. Each step's (exit code, output) is kept."""
-    refused = sandbox.refusal()
-    if refused:
-        pytest.skip("autograde needs a sound sandbox (bubblewrap, or root with namespaces); "
-                    f"this machine offers {sandbox.sandbox_info()['mode']!r}. "
-                    "test_weak_sandbox_is_refused_* prove the refusal instead.")
+    require_sound_sandbox("the instructor flow")
     base = tmp_path_factory.mktemp("instructor")
     source = make_tiny_source(base / "tiny-source")
     course = base / "course"

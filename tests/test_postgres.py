@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from convbook import sandbox
+from conftest import require_sound_sandbox
 from test_instructor import (MAX_AUTO, make_tiny_source, release_files, run_cli, solved_tiny,
                              with_answer, write_zip)
 
@@ -93,9 +93,7 @@ def postgres():
 def test_postgres_gradebook_end_to_end(postgres, tmp_path):
     import psycopg
 
-    if sandbox.refusal():
-        pytest.skip(f"autograde refuses this machine's {sandbox.sandbox_info()['mode']!r} "
-                    "sandbox (test_instructor.py::test_weak_sandbox_* cover the refusal)")
+    require_sound_sandbox("the PostgreSQL flow")
 
     course = tmp_path / "course"
     code, out = run_cli("course", "create", course, "--db-url", postgres["url"],
