@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab test build check-build bench demo venv clean-venv
+.PHONY: lab test build check-build bench bench-grading demo venv clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ check-build: $(STAMP)
 ## convlib vs Keras, forward and gradient, side by side.
 bench: $(STAMP)
 	$(PY) benchmarks/bench_conv2d.py
+
+## Autograde a simulated class (today's book and a 17-chapter stand-in); time per submission.
+bench-grading: $(STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) benchmarks/bench_grading.py $(BENCH_ARGS)
 
 ## The instructor demo: a throwaway course, a simulated class, autograded; prints grades.
 demo: $(STAMP)

@@ -12,7 +12,8 @@ RunChecks (an nbgrader preprocessor, in place of nbgrader's Execute)
     before this runs) and every check runs the student's code in the sandboxed child of
     `convbook.harness`, so nothing of the student's runs here. Per submission: one child
     shared by all its checks (restarted after a crash or timeout), hidden cases drawn from
-    the course secret and the student id, a time budget per cell for the student's code.
+    the course secret and the student id, a time budget per cell for the student's code, and
+    a function that once ran past its time limit is not called again in that submission.
     Each graded cell's outcome (status, points, the check's failure record, seconds) goes to
     `reports/checks/<student>.json` in the course directory.
 
@@ -74,7 +75,7 @@ class _Submission:
         self.student = student
         self.folder = Path(folder)
         self.secret = secret
-        self.session = harness.StudentSession(self.folder)
+        self.session = harness.StudentSession(self.folder, once_timed_out_skip=True)
         self.cells = {}             # notebook -> [cell outcome]
         self.timings = {"checks": 0.0, "student": 0.0, "skipped_cells": 0, "graded_cells": 0}
 

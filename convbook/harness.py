@@ -424,8 +424,13 @@ class StudentSession:
     """
 
     def __init__(self, root=None, *, timeout=DEFAULT_TIMEOUT, memory_limit=DEFAULT_MEMORY,
-                 cpu_limit=DEFAULT_CPU, file_size_limit=DEFAULT_FILE_SIZE, sandbox=None):
+                 cpu_limit=DEFAULT_CPU, file_size_limit=DEFAULT_FILE_SIZE, sandbox=None,
+                 once_timed_out_skip=False):
         self._root_arg = root
+        # Grading: a function that ran past its limit once is not run again in this session
+        # (an endless loop costs one timeout per submission, not one per check).
+        self.once_timed_out_skip = once_timed_out_skip
+        self.timed_out = {}         # target -> label of the call that timed out
         self.root = None
         self.timeout = float(timeout)
         self.memory_limit = int(memory_limit)
@@ -528,6 +533,12 @@ class StudentSession:
             self.busy_seconds += time.monotonic() - start
 
     def _request_timed(self, message, label, obj=None):
+        target = message.get("target")
+        if self.once_timed_out_skip and target in self.timed_out:
+            raise StudentError(
+                f"`{message['label']}` was not run: it ran past its time limit earlier in this "
+                f"grading ({self.timed_out[target]}), and a function that does not finish "
+                f"once is not run again.", kind="timeout", target=message["label"])
         with self._lock:
             process = self._process()
             if obj is not None:
@@ -554,6 +565,8 @@ class StudentSession:
                     raise wire.ProtocolError("no 'ok' in the response")
             except _Timeout:
                 self.restart()
+                if target:
+                    self.timed_out.setdefault(target, message["label"])
                 limit = (f"the {_fmt_seconds(budget[1])} this check allows your code"
                          if timeout < self.timeout else _fmt_seconds(self.timeout))
                 raise StudentError(

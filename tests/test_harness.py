@@ -566,6 +566,20 @@ def test_time_budget_covers_all_calls_of_a_check(student):
         assert "time budget of 1.5 s" in str(err) and "used up" in str(err)
 
 
+def test_a_function_that_timed_out_is_not_run_again_when_grading(student):
+    with StudentSession(student, timeout=1, once_timed_out_skip=True) as s:
+        expect_error(s, "padding.loop", kind="timeout")
+        start = time.monotonic()
+        err = expect_error(s, "padding.loop", kind="timeout")
+        assert time.monotonic() - start < 0.5
+        assert "not run again" in str(err) and "padding.loop" in str(err)
+        assert s.call("padding.identity", 4) == 4           # other functions still run
+    with StudentSession(student, timeout=1) as s:           # a reader's session: runs again
+        expect_error(s, "padding.loop", kind="timeout")
+        err = expect_error(s, "padding.loop", kind="timeout")
+        assert "took longer than 1 s" in str(err)
+
+
 def test_shared_session_and_default_root(student):
     with StudentSession(student) as s, harness.shared_session(s):
         with harness.student_session() as inner:
