@@ -8,7 +8,8 @@ Where the expected values come from:
   added before and after. tests/test_checks.py proves that this padding, followed by a
   "valid" conv, reproduces Keras's public `padding="same"` output.
 * pad_spatial: `keras.layers.ZeroPadding2D(padding=amounts, data_format=...)`.
-* end to end: `keras.ops.conv(..., padding="same")` with the same kernel.
+* end to end: Keras's "same" conv with the same kernel (see `keras_conv`: Keras's explicit
+  "same" padding, then its "valid" conv, which avoids a TensorFlow oneDNN bug).
 """
 from functools import lru_cache
 
@@ -93,15 +94,32 @@ def keras_zero_padding(x, amounts, data_format):
 
 def keras_conv(x, kernel, strides=1, padding="valid", dilation_rate=1,
                data_format="channels_last"):
-    """keras.ops.conv. TensorFlow's CPU Conv2D kernel runs only NHWC (Keras's Conv2D with
-    channels_first raises UnimplementedError on CPU unless groups > 1), so a channels_first
-    case is computed channels_last and transposed back."""
+    """Keras's convolution of `x`, as the checks' reference.
+
+    Computed as Keras's own explicit "same" padding (`keras_same_padding`, read off its
+    TensorFlow backend; none for "valid"), then `keras.ops.conv` with stride 1 and
+    padding="valid", then every s-th output: never a strided or fused-"same" conv. With oneDNN
+    on (which channels_first needs on CPU), TensorFlow 2.21's strided convolutions return
+    garbage (uninitialised memory) on some small shapes, e.g. a 2x3 input, a 1x2 kernel,
+    strides (1, 2); its stride-1 "valid" conv is right (tests/test_checks.py pins both).
+    TensorFlow's CPU Conv2D kernel runs only NHWC, so a channels_first case is computed
+    channels_last and transposed back."""
     keras = oracle.keras()
+    strides, dilation_rate = _pair(strides), _pair(dilation_rate)
     if data_format == "channels_first":
         x = x.transpose(0, 2, 3, 1)
+    if padding == "same":
+        pads = [keras_same_padding(n, k, s, d) for n, k, s, d in
+                zip(x.shape[1:3], kernel.shape[:2], strides, dilation_rate)]
+        x = np.pad(x, [(0, 0), *pads, (0, 0)])
     y = keras.ops.convert_to_numpy(keras.ops.conv(
-        x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate))
+        x, kernel, strides=1, padding="valid", dilation_rate=dilation_rate))
+    y = y[:, ::strides[0], ::strides[1], :]
     return y.transpose(0, 3, 1, 2) if data_format == "channels_first" else y
+
+
+def _pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
 # ------------------------------------------------------------- the misconceptions' answers
