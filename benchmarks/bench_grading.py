@@ -78,8 +78,12 @@ KINDS = ("correct", "stub", "wrong", "timeout")
 HANG = ("padding.py", "same_padding_amounts")     # the timing-out student's stuck function
 SUBMITTED_AT = "2026-01-15T09-00-00"              # in every zip's name (the submission time)
 
-# What the grader is expected to record; any other numeric key it records is shown too.
-STUDENT_TIMING_KEYS = ("setup", "reference", "student", "checks", "skipped_cells")
+# What the grader records (convbook.grading); any other numeric key it records is shown too.
+# checks = seconds in graded cells = reference (Keras, in the worker) + student (the sandboxed
+# child: start-up and calls); nbgrader = the rest of the submission's time (sanitising,
+# restoring, gradebook, writing the notebooks); the two counts are cells run / left out.
+STUDENT_TIMING_KEYS = ("checks", "reference", "student", "nbgrader", "graded_cells",
+                       "skipped_cells")
 RUN_TIMING_KEYS = ("workers", "worker_start", "tensorflow_import", "wall")
 
 TARGET_SUBMISSION_SECONDS = 60        # per submission of the 17-chapter book
