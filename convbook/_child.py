@@ -455,13 +455,14 @@ def _enter_namespaces(ns):
             bind(path)
     for name in ("null", "zero", "full", "random", "urandom"):
         bind("/dev/" + name, writable=True, device=True)
-    os.makedirs(root + "/tmp")                            # empty, and read-only below
-    os.makedirs(root + "/proc")
+    # empty and read-only (unless the Python installation itself lives under /tmp)
+    os.makedirs(root + "/tmp", exist_ok=True)
+    os.makedirs(root + "/proc", exist_ok=True)
     try:
         mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
     except OSError:
         pass                                              # no /proc: Python does not need it
-    os.makedirs(root + ns["inside"])
+    os.makedirs(root + ns["inside"], exist_ok=True)
     mount(ns["scratch"], root + ns["inside"], None, MS_BIND)
     mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)
