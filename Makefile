@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab test build check-build bench bench-grading demo venv clean-venv
+.PHONY: lab update submission test build check-build bench bench-grading demo venv clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,9 +14,18 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Set up and open the book in JupyterLab.
+## Set up and open the book in JupyterLab, on your workspace (MODE=course: with an nbgrader exchange).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=book $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m convbook.reader lab --mode $(or $(MODE),reading) $(LAB_ARGS)
+
+## Bring the book up to date (git pull), keeping everything you wrote in workspace/.
+update: $(STAMP)
+	@if git rev-parse --abbrev-ref '@{u}' >/dev/null 2>&1; then git pull --ff-only; fi
+	$(PY) -m convbook.reader update
+
+## Pack your work for an LMS upload: make submission STUDENT=<your id>
+submission: $(STAMP)
+	$(PY) -m convbook.reader zip --student "$(STUDENT)"
 
 ## Set up and run every test (reference vs Keras, build in sync, notebooks, grading).
 test: $(STAMP)

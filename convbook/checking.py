@@ -82,6 +82,10 @@ class CheckFailure(AssertionError):
         self.record = record
         super().__init__(render(record))
 
+    def _render_traceback_(self):
+        """What IPython (a notebook, nbgrader's Validate) shows: the feedback, no frames."""
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
 
 def fail(check, case, kind, detail, misconception=None, **fields):
     """Raise CheckFailure with a record."""

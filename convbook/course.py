@@ -15,7 +15,7 @@ import stat
 import sys
 from pathlib import Path
 
-from .layout import (ASSIGNMENT, COURSE_ID, ROOT, SOLUTIONS, autograded_dir,  # noqa: F401
+from .layout import (ASSIGNMENT, CONTENTS, COURSE_ID, ROOT, SOLUTIONS, autograded_dir,  # noqa: F401
                      feedback_dir, leaks, release_dir, reports_dir, source_dir, submitted_dir)
 
 CONFIG_NAME = "nbgrader_config.py"
@@ -205,9 +205,10 @@ def render_config(course, db_url, exchange, cell_timeout, course_id=COURSE_ID):
 
 
 def copy_source(src, dest):
-    """Top-level notebooks and convlib/ of `src` (nothing else: no caches, no checkpoints)."""
+    """Top-level chapter notebooks and convlib/ of `src` (nothing else: not the contents page,
+    which has nothing to grade, no caches, no checkpoints)."""
     src, dest = Path(src), Path(dest)
-    notebooks = sorted(src.glob("*.ipynb"))
+    notebooks = sorted(p for p in src.glob("*.ipynb") if p.name != CONTENTS)
     if not notebooks:
         raise CourseError(f"no chapter notebooks (*.ipynb) at the top of {src}")
     if not (src / "convlib" / "__init__.py").is_file():

@@ -12,6 +12,7 @@ ASSIGNMENT = "conv2d"                           # the nbgrader assignment: the w
 COURSE_ID = "conv2d-from-scratch"
 PACKAGE = "convlib"                             # the reader's package
 BOOK = "book"                                   # the generated student notebooks
+CONTENTS = "index.ipynb"                        # the contents page: in the book, not graded
 
 # Any of these in a student-facing file means instructor-only text reached students. nbgrader
 # treats any line *containing* a delimiter as a marker, so a plain substring search is exact.

@@ -300,7 +300,8 @@ def test_course_create_copies_the_repository_solutions(tmp_path):
     code, out = run_cli("course", "create", course)
     assert code == 0, out
     src = coursemod.source_dir(course)
-    expected = sorted(p.name for p in coursemod.SOLUTIONS.glob("*.ipynb"))
+    expected = sorted(p.name for p in coursemod.SOLUTIONS.glob("*.ipynb")
+                      if p.name != coursemod.CONTENTS)          # the contents page is not graded
     assert expected and sorted(p.name for p in src.glob("*.ipynb")) == expected
     assert coursemod.convlib_paths(src) == coursemod.convlib_paths(coursemod.SOLUTIONS)
     assert stat.S_IMODE(course.stat().st_mode) == 0o700

@@ -16,7 +16,9 @@ Nothing is written to stderr.
 """
 import contextlib
 import contextvars
+import functools
 import hashlib
+import html
 import os
 
 import numpy as np
@@ -26,6 +28,7 @@ from convbook.checking import CheckFailure, Misconception, fail, returned_none
 from convbook.harness import StudentError, StudentSession, student_session
 
 __all__ = ["CheckFailure", "Misconception", "StudentSession", "student_session", "Outcome",
+           "check",
            "case_rng", "hidden_seed_source", "student_call", "compare_outcomes", "as_int_pair",
            "as_array"]
 
@@ -60,6 +63,52 @@ def case_rng(hidden, seed):
         return np.random.default_rng(int.from_bytes(os.urandom(16), "little"))
     digest = hashlib.sha256("\0".join((*source, str(seed))).encode()).digest()
     return np.random.default_rng(int.from_bytes(digest[:16], "little"))
+
+
+def _reading_in_a_notebook():
+    """A reader's own kernel (not nbgrader's validate/autograde, not a test runner)."""
+    if os.environ.get("NBGRADER_EXECUTION"):
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def show_failure(failure):
+    """A failed check in the reader's notebook: the feedback in a box, the cell not failed,
+    so that Run All goes on to every other check and figure."""
+    from IPython.display import display
+
+    name = failure.record.check or "check"
+    text = str(failure)
+    display({"text/plain": f"✗ {name}: not yet — {text}",
+             "text/html": (
+                 '<div style="border-left:4px solid #c62828;padding:4px 10px;'
+                 'background:rgba(198,40,40,0.06)"><b>✗ ' + html.escape(name)
+                 + ': not yet</b><pre style="white-space:pre-wrap;margin:4px 0">'
+                 + html.escape(text) + "</pre><small>Fix your code, save the file, and run "
+                 "this cell again. (Validate and grading count this check as failed.)</small>"
+                 "</div>")}, raw=True)
+
+
+def check(func):
+    """Decorator of every check function: in the reader's own notebook a failure is shown
+    (and the cell does not fail, so Run All reaches every check); under nbgrader's validate
+    and autograde, and everywhere else, it raises CheckFailure."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+        try:
+            return func(*args, **kwargs)
+        except CheckFailure as failure:
+            if not _reading_in_a_notebook():
+                raise
+            show_failure(failure)
+    return run
 
 
 _KIND = {"not_implemented": "not_implemented", "timeout": "timeout", "cpu": "timeout",

@@ -8,7 +8,7 @@ re-arrangements of Keras's answer (transposes).
 import numpy as np
 
 from convbook import checking, oracle
-from convbook.checks import (Misconception, Outcome, case_rng, compare_outcomes, student_call,
+from convbook.checks import (Misconception, check, Outcome, case_rng, compare_outcomes, student_call,
                              student_session)
 
 FLIPPED = Misconception(
@@ -101,6 +101,7 @@ def _image_cases(rng, hidden):
     return cases
 
 
+@check
 def check_correlate2d(hidden=False):
     """Exercise 0.1: `correlate.correlate2d(image, kernel)` against Keras."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
@@ -139,6 +140,7 @@ def _batch_cases(rng, hidden):
     return cases
 
 
+@check
 def check_conv2d_valid(hidden=False):
     """Exercise 0.2: `correlate.conv2d_valid(x, kernel)` against Keras."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames

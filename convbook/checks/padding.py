@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from convbook import checking, oracle
-from convbook.checks import (Misconception, Outcome, as_array, as_int_pair, case_rng,
+from convbook.checks import (Misconception, check, Outcome, as_array, as_int_pair, case_rng,
                              compare_outcomes, student_call, student_session)
 
 TOP_LEFT = Misconception(
@@ -182,6 +182,7 @@ def _amount_cases(rng, hidden):
     return cases
 
 
+@check
 def check_same_padding_amounts(hidden=False):
     """Exercise 2.1: `padding.same_padding_amounts(input_length, kernel_size, stride,
     dilation_rate)` against the padding Keras applies."""
@@ -240,6 +241,7 @@ def _wrong_padded(x, amounts, data_format):
     return wrong
 
 
+@check
 def check_pad_spatial(hidden=False):
     """Exercise 2.2: `padding.pad_spatial(x, amounts, data_format)` against ZeroPadding2D."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
@@ -322,6 +324,7 @@ def _wrong_same_conv(x, kernel, strides, dilation, data_format, expected):
     return wrong
 
 
+@check
 def check_same_conv_end_to_end(hidden=False):
     """Exercise 2.3: "same" from your pieces. Per case: your same_padding_amounts for each
     axis, your pad_spatial, then your chapter-00 conv2d_valid with the kernel dilated (zeros
