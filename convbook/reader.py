@@ -231,8 +231,8 @@ def lab_environment(repo, mode):
     env["JUPYTER_CONFIG_DIR"] = str(Path(repo) / "jupyter" / mode)
     env["JUPYTERLAB_SETTINGS_DIR"] = str(state / "lab" / "user-settings")
     env["JUPYTERLAB_WORKSPACES_DIR"] = str(state / "lab" / "workspaces")
-    # the checks import convbook (the tooling) even when the project is not pip-installed
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
+    # the checks import convbook (this tooling) even when the project is not pip-installed
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 
@@ -286,16 +286,17 @@ def main(argv=None):
     p_zip = sub.add_parser("zip", help="pack your work for an LMS upload")
     p_zip.add_argument("--student", required=True)
     p_zip.add_argument("--out", help="folder for the zip (default: the repository)")
+    parser.add_argument("--repo", type=Path, default=ROOT, help=argparse.SUPPRESS)   # tests
     args, rest = parser.parse_known_args(argv)
     try:
         if args.command == "lab":
-            lab(mode=args.mode, lab_args=rest)
+            lab(repo=args.repo, mode=args.mode, lab_args=rest)
         elif args.command == "update":
             if rest:
                 parser.error(f"unexpected arguments: {rest}")
-            return 1 if update() else 0
+            return 1 if update(args.repo) else 0
         else:
-            path, names = submission_zip(args.student, out=args.out)
+            path, names = submission_zip(args.student, args.repo, out=args.out)
             print(f"Wrote {path}: {len(names)} files ({', '.join(names)}). Upload it as your "
                   f"submission.")
     except ReaderError as err:
