@@ -194,6 +194,7 @@ def test_reader_writes_a_function_in_the_browser_and_checks_it(lab, page):
     cell.get_by_text("true convolution", exact=False).wait_for(timeout=120_000)
     output = cell.locator(".jp-OutputArea").inner_text()
     assert "✗ correlate.correlate2d" in output and "convbook/" not in output, output
+    assert "0 of 2 points" in output, output                   # the points at stake
     assert "Traceback" not in output, output
     shot(page, "05-misconception.png")
 

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import html
 import os
+import re
 
 import numpy as np
 
@@ -80,10 +81,16 @@ def _reading_in_a_notebook():
 def show_failure(failure):
     """A failed check in the reader's notebook: the feedback in a box, the cell not failed,
     so that Run All goes on to every other check and figure."""
+    from IPython import get_ipython
     from IPython.display import display
 
     name = failure.record.check or "check"
     text = str(failure)
+    # the points at stake, from the check cell's own first line: "# Check 0.1 — ... (2 points)"
+    history = (get_ipython().user_ns.get("In") or [""]) if get_ipython() else [""]
+    stake = re.search(r"\((\d+(?:\.\d+)?) points?\)", history[-1] or "")
+    if stake:
+        name += f" — 0 of {stake.group(1)} points for now"
     display({"text/plain": f"✗ {name}: not yet — {text}",
              "text/html": (
                  '<div style="border-left:4px solid #c62828;padding:4px 10px;'
