@@ -1,15 +1,21 @@
 """The README's first command, `make lab`, really serves the book in JupyterLab: the reader's
 workspace (the contents page, the chapters, their own convlib/ and nothing else), opening on
 the contents page, with nbgrader's instructor tools switched off."""
+import contextlib
+import io
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from convbook import reader
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,3 +76,66 @@ def test_make_lab_serves_the_book():
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _start_reader_lab(repo, mode, port, token):
+    env = dict(os.environ)
+    env.pop("NBGRADER_EXECUTION", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "convbook.reader", "--repo", str(repo), "lab", "--mode", mode,
+         "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.token={token}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True)
+
+
+def _get_json(url, deadline_s=90):
+    deadline = time.time() + deadline_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as err:
+            return err.code, None
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(1)
+
+
+def test_course_mode_lists_the_released_assignment_and_reading_mode_has_no_list(tmp_path):
+    """Course mode: the Assignment List's server side answers with the course's released
+    assignment (exchange settings in workspace/nbgrader_config.py, as the README says).
+    Reading mode: no Assignment List at all (so none of its errors)."""
+    from convbook import cli
+
+    course, exchange = tmp_path / "course", tmp_path / "exchange"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli.main(["course", "create", str(course), "--exchange", str(exchange)]) == 0
+        assert cli.main(["release", "--course", str(course)]) == 0, out.getvalue()
+    repo = tmp_path / "repo"
+    for name in ("book", "convlib", "jupyter"):
+        shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__"))
+    reader.ensure_workspace(repo, lambda _: None)
+    (repo / "workspace" / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n"
+        f"c.CourseDirectory.course_id = 'conv2d-from-scratch'\n")
+    token = "modes-token"
+    for mode, expected in (("course", 200), ("reading", 404)):
+        port = _free_port()
+        proc = _start_reader_lab(repo, mode, port, token)
+        try:
+            _get_json(f"http://127.0.0.1:{port}/api/status?token={token}")
+            status, body = _get_json(f"http://127.0.0.1:{port}/assignments"
+                                     f"?course_id=conv2d-from-scratch&token={token}")
+            assert status == expected, (mode, status, body)
+            if mode == "course":
+                assert body["success"], body
+                released = [a for a in body["value"] if a["assignment_id"] == "conv2d"]
+                assert released and released[0]["status"] == "released", body
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
