@@ -65,9 +65,26 @@ def _base(workspace, rel):
     return Path(workspace) / STATE / "base" / rel
 
 
+def _content(src):
+    """What goes into the workspace for `src`: the file itself, except that a notebook gets
+    the `language_info.version` of the Python that runs it here, which the kernel would
+    otherwise add on opening (marking a chapter modified the moment it opens)."""
+    data = Path(src).read_bytes()
+    if not str(src).endswith(".ipynb"):
+        return data
+    import platform
+
+    import nbformat
+
+    nb = nbformat.reads(data.decode(), as_version=nbformat.NO_CONVERT)
+    nb.metadata.setdefault("language_info", {"name": "python"})["version"] = \
+        platform.python_version()
+    return (nbformat.writes(nb) + "\n").encode()
+
+
 def _copy(src, dest):
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest)
+    dest.write_bytes(_content(src))
 
 
 def ensure_workspace(repo=ROOT, log=print):
@@ -179,7 +196,7 @@ def update(repo=ROOT, log=print):
     problems = 0
     for rel, src in upstream_files(repo).items():
         mine, base = workspace / rel, _base(workspace, rel)
-        new = src.read_bytes()
+        new = _content(src)
         if not mine.exists():
             if base.exists():
                 log(f"kept deleted   {rel} (you deleted it; the book's version is in "
@@ -200,6 +217,8 @@ def update(repo=ROOT, log=print):
 
             merged, notes = merge_notebook(_read_nb(base) if base.exists() else _read_nb(mine),
                                            _read_nb(mine), _read_nb(src))
+            merged.metadata["language_info"] = _read_nb(mine).metadata.get(
+                "language_info", merged.metadata.get("language_info", {}))
             nbformat.write(merged, str(mine))
             log(f"merged         {rel} (the new chapter, with your answers and cells)")
             for note in notes:

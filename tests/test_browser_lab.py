@@ -3,7 +3,8 @@
 One scenario, in order, on a throw-away copy of the book (so a developer's own workspace is
 never touched), started the way `make lab` starts it (`python -m convbook.reader lab`):
 
- 1. the server opens on the contents page; no news pop-up; screenshot 01-contents.png;
+ 1. the server opens on the contents page, not marked modified once its kernel is up; no news
+    pop-up; screenshot 01-contents.png;
  2. a click on the chapter 00 link opens the chapter; 02-chapter.png;
  3. the file browser shows convlib/; a double-click opens convlib/correlate.py in the editor;
     the reader writes a correct correlate2d there, in the browser's editor, and saves; 03-editor.png;
@@ -156,8 +157,12 @@ def test_reader_writes_a_function_in_the_browser_and_checks_it(lab, page):
     page.wait_for_url(re.compile(r"/lab/tree/index\.ipynb"))
     contents = page.locator(".jp-NotebookPanel").filter(has_text="Conv2D from Scratch — contents")
     contents.wait_for()
+    page.locator(".jp-StatusBar-Widget").filter(has_text="Idle").first.wait_for()  # kernel up
     page.wait_for_timeout(1500)
     assert page.get_by_text("Would you like to get notified").count() == 0    # no news pop-up
+    # opening it (and starting its kernel) did not mark the page modified
+    tab = page.locator(".lm-TabBar-tab").filter(has_text="index.ipynb").first
+    assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), tab.get_attribute("class")
     listing = page.locator(".jp-DirListing-content")
     for name in ("convlib", "index.ipynb", CHAPTER):
         assert listing.get_by_text(name, exact=True).count() == 1, name
