@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab update submission test build check-build bench bench-grading demo venv clean-venv
+.PHONY: lab update submission test build check-build site bench bench-grading demo venv clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ build: $(STAMP)
 ## Fail if book/ or convlib/ differ from a fresh build or leak solution text.
 check-build: $(STAMP)
 	$(PY) -m convbook.build --check
+
+## The book as a static website in site/ (run on the stubs, as a new reader sees it; offline maths).
+site: $(STAMP)
+	$(PY) -m convbook.site $(SITE_ARGS)
 
 ## convlib vs Keras, forward and gradient, side by side.
 bench: $(STAMP)

@@ -177,3 +177,24 @@ def test_ci_runs_the_tests_that_need_system_packages():
 
     assert shutil.which("bwrap"), ".ci/run must install bubblewrap"
     assert glob.glob("/usr/lib/postgresql/*/bin/initdb"), ".ci/run must install postgresql"
+
+
+def test_an_xdist_group_runs_on_one_worker(tmp_path):
+    """`make test` runs `-n 2 --dist loadgroup` so that each expensive module fixture (the demo
+    course, the instructor course, the site, the browser session) is built once per run: every
+    test of an xdist_group must land on the same worker."""
+    import subprocess
+
+    (tmp_path / "test_grouped.py").write_text(
+        "import os, pytest\n"
+        "pytestmark = pytest.mark.xdist_group('expensive')\n"
+        "@pytest.mark.parametrize('i', range(8))\n"
+        "def test_worker(i):\n"
+        "    with open(os.path.join(os.path.dirname(__file__), 'workers.txt'), 'a') as fh:\n"
+        "        fh.write(os.environ['PYTEST_XDIST_WORKER'] + '\\n')\n")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup",
+                           "-p", "no:cacheprovider", "-q", "test_grouped.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    workers = (tmp_path / "workers.txt").read_text().split()
+    assert len(workers) == 8 and len(set(workers)) == 1, workers

@@ -75,9 +75,8 @@ DTYPE = np.float32
 def keras_same_padding(n, k, s=1, d=1):
     """(before, after) Keras pads along one axis for padding="same", read off Keras's own
     explicit "same" padding of an input of ones (zeros before and after the ones)."""
+    oracle.keras()  # imports Keras quietly first (the private import below would not)
     from keras.src.backend.tensorflow.nn import _pad_same_spatial_channels_last
-
-    oracle.keras()  # imports Keras quietly first
     ones = np.ones((1, n, 1, 1), DTYPE)
     padded = np.asarray(_pad_same_spatial_channels_last(ones, (k, 1), (s, 1), (d, 1)))
     line = padded[0, :, 0, 0]
