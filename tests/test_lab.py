@@ -26,6 +26,15 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _stop(proc):
+    """End a server started in its own session, and everything it started."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -71,11 +80,7 @@ def test_make_lab_serves_the_book():
         assert "JupyterLab" in page
         assert '"@jupyter/nbgrader:formgrader"' in page.split("disabledExtensions")[1][:400]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        _stop(proc)
 
 
 def _start_reader_lab(repo, mode, port, token):
@@ -134,8 +139,4 @@ def test_course_mode_lists_the_released_assignment_and_reading_mode_has_no_list(
                 released = [a for a in body["value"] if a["assignment_id"] == "conv2d"]
                 assert released and released[0]["status"] == "released", body
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            _stop(proc)
