@@ -12,6 +12,13 @@ checks' own oracles). When the two agree the figure is drawn as it always was; w
 do not (`disagreement`), a boxed red banner says so with the largest error, the reader's
 panels get neutral, boxed titles ("yours: ... ≠ Keras") instead of the claims the figure
 makes, and Keras's answer is drawn beside them in panels titled "Keras".
+
+A figure is there on first reading. Until the reader's function works (a stub, an exception,
+an answer the figure cannot draw), `from_your_convlib` prints one line saying what to
+implement and draws the figure from Keras's answer alone (`missing=`): the panels that show
+an answer are titled "Keras: ...", under a boxed banner "Drawn from Keras's answer — your
+correlate2d is not written yet (exercise 0.1): ...". Keras's data is computed in the kernel
+before the reader's code runs, so this figure never depends on it.
 """
 import contextlib
 import re
@@ -32,25 +39,77 @@ ALARM = "#b00000"      # dark red: near-black in greyscale, where the box and th
 RTOL, ATOL_FRACTION = 5e-4, 1e-5
 
 
-@contextlib.contextmanager
-def from_your_convlib(todo):
-    """Run a figure cell's body; if the reader's convlib cannot provide the data yet (a stub,
-    an exception, an answer of the wrong type or shape), print why and `todo` instead of
-    failing the cell.
+KERAS_ONLY = "Drawn from Keras's answer"
+SEE_YOURS = "re-run this cell to see yours beside it"
 
-        with figures.from_your_convlib("Implement correlate2d (exercise 0.1), then re-run."):
+
+@contextlib.contextmanager
+def from_your_convlib(todo, keras_figure=None):
+    """Run a figure cell's body (the reader's code, through the harness, and the figure drawn
+    from it). If the reader's convlib cannot provide the data yet (a stub, an exception, an
+    answer this figure cannot draw), print one line, why and `todo`, instead of failing the
+    cell, and draw `keras_figure(missing=...)`: the figure from Keras's answer alone,
+    `missing` being the banner line that says so and why yours is not drawn.
+
+        keras_out = figures.keras_correlate2d(image, kernel)     # before the reader's code
+        with figures.from_your_convlib(
+                "Implement correlate2d (exercise 0.1), then re-run this cell.",
+                keras_figure=lambda missing: figures.window_figure(
+                    image[:, :, 0], kernel[:, :, 0], keras=keras_out, missing=missing)):
             out = call_student("correlate.correlate2d", image, kernel)
-            figures.window_figure(image, kernel, out)
+            figures.window_figure(image[:, :, 0], kernel[:, :, 0], out, keras=keras_out)
     """
     try:
         yield
     except StudentError as err:
         plt.close("all")
-        print(f"No figure yet: {err}\n{todo}")
+        print(f"No figure yet from your convlib: {_what_failed(err)} {todo}")
+        missing = _why_missing(err, todo)
     except (TypeError, ValueError, IndexError, KeyError) as err:
         plt.close("all")
-        print(f"No figure: your functions returned something this figure cannot draw "
-              f"({type(err).__name__}: {err}).\nRun the checks below to find out what; {todo}")
+        problem = " ".join(f"{type(err).__name__}: {err}".split())
+        print(f"No figure yet from your convlib: your functions returned something this "
+              f"figure cannot draw ({problem}); the checks below say what. {todo}")
+        missing = (f"{KERAS_ONLY} — your code returned something this figure cannot draw "
+                   f"(the note above says what): fix it and {SEE_YOURS}")
+    else:
+        return
+    if keras_figure is not None:
+        keras_figure(missing=missing)
+
+
+def _first_line(text):
+    return " ".join(str(text).strip().splitlines()[0].split()) if str(text).strip() else ""
+
+
+def _what_failed(err):
+    """The harness's message on one line, without the "(it still raises
+    NotImplementedError). Open ... and write it." of a stub: the cell's todo says that."""
+    text = _first_line(err)
+    if err.kind == "not_implemented":
+        text = re.sub(r" \(it still raises NotImplementedError\)\..*$", ".", text)
+    return text if text.endswith((".", ")")) else text + "."
+
+
+def _function_name(err):
+    """The reader's function that failed: the stub that raised, else the one called."""
+    found = re.search(r"`([\w.]+)`,? (?:which )?is not implemented yet", str(err))
+    target = found.group(1) if found else (err.target or "")
+    return target.rsplit(".", 1)[-1] or "convlib"
+
+
+def _why_missing(err, todo):
+    """The banner of the figure drawn from Keras's answer alone: why yours is not there."""
+    name = _function_name(err)
+    if err.kind == "not_implemented":
+        found = re.search(r"exercises? \d+(?:\.\d+)?(?:(?:,| and) \d+(?:\.\d+)?)*", todo)
+        exercise = f" ({found.group(0)})" if found else ""
+        return (f"{KERAS_ONLY} — your {name} is not written yet{exercise}: implement it and "
+                f"{SEE_YOURS}")
+    if err.kind == "exception" and err.exc_type:
+        return f"{KERAS_ONLY} — your {name} raised {err.exc_type}: fix it and {SEE_YOURS}"
+    return (f"{KERAS_ONLY} — your {name} could not run (the note above says why): fix it and "
+            f"{SEE_YOURS}")
 
 
 # ------------------------------------------------------------------ yours against Keras's
@@ -152,20 +211,25 @@ def _title(ax, text, alarm=False):
 def _wrap(text, width):
     """Lines of at most `width` characters, never broken inside parentheses: "(2, 1)"."""
     keep = re.sub(r"\([^()]*\)", lambda m: m.group(0).replace(" ", "\u00a0"), text)
-    return textwrap.fill(keep, width).replace("\u00a0", " ")
+    return textwrap.fill(keep, width, break_on_hyphens=False).replace("\u00a0", " ")
 
 
-def _finish(fig, note=None, banner=()):
+def _finish(fig, note=None, banner=(), alarm=True):
     """Lay the figure out. Without banner lines: `note` as the suptitle, then tight_layout,
     as every figure always did. With banner lines: the panels are laid out the same way,
-    then the figure grows at the top to make room for the banner (the suptitle: red, bold,
-    in a red box) and, under it, the note in black."""
+    then the figure grows at the top to make room for the banner (the suptitle: bold, in a
+    box; red for a disagreement (`alarm`), black on light grey for a figure drawn from
+    Keras's answer alone) and, under it, the note in black."""
     banner = [line for line in banner if line]
     if not banner:
         if note:
             fig.suptitle(note, fontsize=11)
         fig.tight_layout()
         return fig
+    if alarm:
+        # in words as well, under the cell: searchable, read by a screen reader, and there
+        # even when the image is not looked at
+        print("\n".join(f"⚠ {line}" for line in banner))
     fig.tight_layout()
     width, old = fig.get_figwidth(), fig.get_figheight()
     text = "\n".join(_wrap(line, max(40, int(width * 8.5))) for line in banner)
@@ -179,9 +243,10 @@ def _finish(fig, note=None, banner=()):
     for ax in fig.axes:                         # the panels keep their size and place
         box = ax.get_position(original=True)
         ax.set_position([box.x0, box.y0 * old / height, box.width, box.height * old / height])
+    colour, face = (ALARM, "white") if alarm else ("black", LIGHT)
     fig.suptitle(text, y=1 - (margin + 0.1) / height, va="top", fontsize=12, fontweight="bold",
-                 color=ALARM, bbox={"boxstyle": "square,pad=0.5", "facecolor": "white",
-                                    "edgecolor": ALARM, "linewidth": 2.5})
+                 color=colour, bbox={"boxstyle": "square,pad=0.5", "facecolor": face,
+                                     "edgecolor": colour, "linewidth": 2.5})
     if note:
         fig.text(0.5, 1 - (margin + banner_in + 0.05) / height, note, ha="center", va="top",
                  fontsize=11)
@@ -244,13 +309,15 @@ def _outline(ax, top, left, height, width, **style):
     ax.set_ylim(*limits[1])
 
 
-def window_figure(image, kernel, output, at=(1, 2), keras=None):
+def window_figure(image, kernel, output=None, at=(1, 2), keras=None, missing=None):
     """One output pixel of a valid, stride-1 cross-correlation: the window it comes from.
 
     image: (H, W); kernel: (kh, kw); output: (H-kh+1, W-kw+1), all 2-D (one channel).
     keras: Keras's output for the same image and kernel (`keras_correlate2d`). When `output`
     disagrees with it: a banner, your output titled "≠ Keras", Keras's output beside it, and
     the sum written with Keras's value.
+    missing: why your output is not drawn (the banner line `from_your_convlib` passes); the
+    figure is then drawn from `keras` alone, its output titled "Keras: output ...".
     """
     image, kernel = (np.asarray(a, dtype=float) for a in (image, kernel))
     i, j = at
@@ -259,18 +326,21 @@ def window_figure(image, kernel, output, at=(1, 2), keras=None):
     terms = " + ".join(f"{w:g}·{k:g}" if k >= 0 else f"{w:g}·({k:g})"
                        for w, k in zip(window.ravel()[:3], kernel.ravel()[:3]))
     equation = f"out[{i}, {j}] = sum(dashed window × kernel) = {terms} + … = "
-    banner = None if keras is None else disagreement(output, keras, "correlate2d")
+    if missing:
+        output = keras
+    banner = None if keras is None or missing else disagreement(output, keras, "correlate2d")
     if banner is None:
         output = np.asarray(output, dtype=float)
+        who = "Keras: " if missing else ""
         fig, axes = plt.subplots(1, 3, figsize=(12, 4.2),
                                  gridspec_kw={"width_ratios": [image.shape[1], kw + 2,
                                                                output.shape[1] + 1]})
         _show_grid(axes[0], image, f"input image {image.shape}")
         _outline(axes[0], i, j, kh, kw, linestyle="--")
         _show_grid(axes[1], kernel, f"kernel {kernel.shape}")
-        _show_grid(axes[2], output, f"output {output.shape}")
+        _show_grid(axes[2], output, f"{who}output {output.shape}")
         _outline(axes[2], i, j, 1, 1)
-        return _finish(fig, f"{equation}{output[i, j]:g}")
+        return _finish(fig, f"{who}{equation}{output[i, j]:g}", [missing], alarm=False)
 
     keras = np.asarray(keras, dtype=float)
     drawable = _drawable(output)
@@ -291,7 +361,7 @@ def window_figure(image, kernel, output, at=(1, 2), keras=None):
     return _finish(fig, f"Keras: {equation}{keras[i, j]:g}{yours_there}", [banner])
 
 
-def stamp_figure(image, kernel, correlated, convolved, keras=None):
+def stamp_figure(image, kernel, correlated=None, convolved=None, keras=None, missing=None):
     """Cross-correlation vs convolution on an image of isolated bright pixels: each bright
     pixel is replaced by a copy of the kernel, upside-down for the correlation.
 
@@ -300,11 +370,16 @@ def stamp_figure(image, kernel, correlated, convolved, keras=None):
     (`keras_correlate2d` of the kernel and of the kernel flipped). When yours disagree: a
     banner, your panels titled by what they are (your correlate2d of ...) rather than by
     what they should show, and Keras's two panels, titled "Keras: ...", under them.
+    missing: why yours are not drawn (the banner line `from_your_convlib` passes); the figure
+    is then drawn from `keras` alone, its two panels titled "Keras: ...".
     """
     note = ("Around every bright pixel the cross-correlation draws the kernel rotated by 180°; "
             "the convolution draws it upright")
+    who = ""
+    if missing:
+        (correlated, convolved), who = keras, "Keras: "
     banner, bad = None, set()
-    if keras is not None:
+    if keras is not None and not missing:
         banner, bad = _worst("correlate2d", {
             0: ("with the kernel", correlated, keras[0]),
             1: ("with the kernel flipped", convolved, keras[1])}, "panels")
@@ -313,9 +388,10 @@ def stamp_figure(image, kernel, correlated, convolved, keras=None):
                                  gridspec_kw={"width_ratios": [4, 1.6, 4, 4]})
         _show_grid(axes[0], image, "input: isolated bright pixels", annotate=False)
         _show_grid(axes[1], kernel, f"kernel {np.shape(kernel)}")
-        _show_grid(axes[2], correlated, "Conv2D (cross-correlation)", annotate=False)
-        _show_grid(axes[3], convolved, "true convolution (kernel flipped)", annotate=False)
-        return _finish(fig, note)
+        _show_grid(axes[2], correlated, f"{who}Conv2D (cross-correlation)", annotate=False)
+        _show_grid(axes[3], convolved, f"{who}true convolution (kernel flipped)",
+                   annotate=False)
+        return _finish(fig, note, [missing], alarm=False)
 
     fig, axes = plt.subplots(2, 4, figsize=(14, 7.6), gridspec_kw={"width_ratios": [4, 1.6, 4, 4]})
     _show_grid(axes[0, 0], image, "input: isolated bright pixels", annotate=False)
@@ -342,7 +418,7 @@ def _show_image(ax, values, title, alarm=False):
     ax.set_ylabel("row")
 
 
-def images_figure(panels, suptitle=None, keras=None, function="code"):
+def images_figure(panels, suptitle=None, keras=None, function="code", missing=None):
     """Side-by-side greyscale images: panels is a list of (title, 2-D array). The grey scale
     of each panel stops at its 99th percentile, so that a few very bright pixels do not
     leave the rest of the image black.
@@ -350,9 +426,14 @@ def images_figure(panels, suptitle=None, keras=None, function="code"):
     keras: one entry per panel, Keras's array for a panel drawn from your `function` and None
     for the others (e.g. the input). When one disagrees: a banner, your panels titled
     "yours: ...", and a second row with Keras's arrays, titled "Keras: ...".
+    missing: why yours are not drawn (the banner line `from_your_convlib` passes); the panels
+    with a Keras array then draw it, titled "Keras: ..." (their own arrays may be None).
     """
+    if missing:
+        panels = [(title, values) if theirs is None else (f"Keras: {title}", theirs)
+                  for (title, values), theirs in zip(panels, keras)]
     banner, bad = None, set()
-    if keras is not None:
+    if keras is not None and not missing:
         banner, bad = _worst(function, {
             k: (f"for {title!r}", values, theirs) for k, ((title, values), theirs)
             in enumerate(zip(panels, keras)) if theirs is not None}, "panels")
@@ -360,7 +441,7 @@ def images_figure(panels, suptitle=None, keras=None, function="code"):
         fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.4))
         for ax, (title, values) in zip(np.atleast_1d(axes), panels):
             _show_image(ax, values, title)
-        return _finish(fig, suptitle)
+        return _finish(fig, suptitle, [missing], alarm=False)
 
     fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 8.6), squeeze=False)
     for k, ((title, values), theirs) in enumerate(zip(panels, keras)):
@@ -424,7 +505,7 @@ def _draw_windows(ax, case, prefix="", alarm=False):
         ax.spines[side].set_visible(False)
 
 
-def same_windows_figure(cases, keras=None):
+def same_windows_figure(cases=None, keras=None, missing=None):
     """padding="same" along one axis, one panel per case.
 
     Each case is a dict with n, k, s, d (input length, kernel taps, stride, dilation),
@@ -435,9 +516,13 @@ def same_windows_figure(cases, keras=None):
     keras: Keras's cases for the same settings (`keras_same_windows`). A case whose amounts
     disagree with Keras's (or, with the right amounts, whose padded line does) is titled
     "yours ≠ Keras: ..." with Keras's case drawn under it, and a banner says so.
+    missing: why yours are not drawn (the banner line `from_your_convlib` passes); Keras's
+    cases are then drawn alone, titled "Keras: ...".
     """
     banners, bad = [], set()
-    if keras is not None:
+    if missing:
+        cases, banners = keras, [missing]
+    elif keras is not None:
         amounts, bad = _worst("same_padding_amounts", {
             i: (f"for {_setting(c)}", c["amounts"], theirs["amounts"])
             for i, (c, theirs) in enumerate(zip(cases, keras))}, "settings")
@@ -447,7 +532,8 @@ def same_windows_figure(cases, keras=None):
         banners, bad = [amounts, lines], bad | bad_lines
     rows = []                                   # (case, prefix, alarm)
     for i, c in enumerate(cases):
-        rows.append((c, "yours ≠ Keras: " if i in bad else "", i in bad))
+        rows.append((c, "Keras: " if missing else "yours ≠ Keras: " if i in bad else "",
+                     i in bad))
         if i in bad:
             rows.append((keras[i], "Keras: ", False))
     outs = [-(-c["n"] // c["s"]) for c, _, _ in rows]
@@ -456,7 +542,7 @@ def same_windows_figure(cases, keras=None):
                              squeeze=False)
     for ax, (c, prefix, alarm) in zip(axes[:, 0], rows):
         _draw_windows(ax, c, prefix, alarm)
-    return _finish(fig, None, banners)
+    return _finish(fig, None, banners, alarm=not missing)
 
 
 def _draw_sweep(ax, lengths, amounts, title, alarm=False, wrong=()):
@@ -472,17 +558,22 @@ def _draw_sweep(ax, lengths, amounts, title, alarm=False, wrong=()):
     ax.set_xticks(lengths[::2])
 
 
-def padding_sweep_figure(lengths, amounts_by_label, kernel_size, keras=None):
+def padding_sweep_figure(lengths, amounts_by_label, kernel_size, keras=None, missing=None):
     """(before, after) against the input length, one panel per stride/dilation setting.
 
     amounts_by_label: {"strides=2": [(before, after) for n in lengths], ...}.
     keras: Keras's amounts, the same dict (`keras_padding_sweep`). When yours disagree: a
     banner, one row per setting, yours (each wrong length marked ≠) beside Keras's.
+    missing: why yours are not drawn (the banner line `from_your_convlib` passes); Keras's
+    amounts are then drawn alone (`amounts_by_label` may be None), titled "Keras: ...".
     """
+    who = ""
+    if missing:
+        amounts_by_label, who = keras, "Keras: "
     labels = list(amounts_by_label)
     lengths = np.asarray(lengths)
     banner, bad = None, set()
-    if keras is not None:
+    if keras is not None and not missing:
         banner, bad = _worst("same_padding_amounts", {
             (label, index): (f"for kernel_size={kernel_size}, {label}, n={n}",
                              amounts_by_label[label][index], keras[label][index])
@@ -495,7 +586,8 @@ def padding_sweep_figure(lengths, amounts_by_label, kernel_size, keras=None):
         for ax in axes.ravel()[len(labels):]:
             ax.set_visible(False)
         for ax, label in zip(axes.ravel(), labels):
-            _draw_sweep(ax, lengths, amounts_by_label[label], f"kernel_size={kernel_size}, {label}")
+            _draw_sweep(ax, lengths, amounts_by_label[label],
+                        f"{who}kernel_size={kernel_size}, {label}")
     else:
         fig, axes = plt.subplots(len(labels), 2, figsize=(10.4, 3.2 * len(labels)),
                                  sharey=True, squeeze=False)
@@ -508,7 +600,7 @@ def padding_sweep_figure(lengths, amounts_by_label, kernel_size, keras=None):
     for ax in axes[:, 0]:
         ax.set_ylabel("zeros added")
     axes[0, 0].legend(fontsize=8, loc="upper right")
-    return _finish(fig, None, [banner])
+    return _finish(fig, None, [missing or banner], alarm=not missing)
 
 
 # ------------------------------------------------- Keras's answers, for the `keras=` argument

@@ -8,9 +8,9 @@ How a site is built:
 1. Every notebook of `book/` is executed in a temporary copy of the repository's layout
    (`<tmp>/book/NN_name.ipynb` beside `<tmp>/convlib/`, the generated *stubs*, so that
    `convbook.harness.locate_convlib` finds the package in the notebooks' parent folder), with
-   nbclient, `allow_errors=True` and a per-cell timeout: figures drawn from Keras appear, check
-   cells fail with "not implemented" and figure cells that need the reader's code say "No
-   figure yet...", which is what a new reader sees. The kernel imports `convbook` from this
+   nbclient, `allow_errors=True` and a per-cell timeout: figure cells draw Keras's answer
+   (labelled so) and say which function to write, check cells say what is not implemented
+   yet, which is what a new reader sees. The kernel imports `convbook` from this
    checkout (PYTHONPATH) with TensorFlow's logs silenced, as tests/test_notebooks.py runs them.
    A notebook without code cells (e.g. a contents page) is not executed.
 2. nbconvert's HTML exporter ("lab" template; CSS inlined, figures embedded as data URIs)

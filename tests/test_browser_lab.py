@@ -11,6 +11,8 @@ never touched), started the way `make lab` starts it (`python -m convbook.reader
  4. the chapter's check 0.1 is run: it passes ("✓ correlate.correlate2d"); 04-check-passes.png;
  5. the reader makes the classic mistake (flips the kernel), saves, runs the check again: the
     cell shows the misconception's sentence, and no frame of convbook; 05-misconception.png;
+ 5b. Run All runs every cell (the failing check does not stop it); the stamp figure says (in its banner, and in words under it) that
+    the reader's output disagrees with Keras, and draws Keras's beside it; 05b-figure-banner.png;
  6. Validate (nbgrader's toolbar button) runs the chapter and reports the failing check,
     with the feedback and no convbook frame; 06-validate.png.
 
@@ -202,6 +204,22 @@ def test_reader_writes_a_function_in_the_browser_and_checks_it(lab, page):
     assert "0 of 2 points" in output, output                   # the points at stake
     assert "Traceback" not in output, output
     shot(page, "05-misconception.png")
+
+    # 5b. Run All: every cell runs (a failing check does not stop it), and the figure drawn
+    # from the reader's code says it disagrees with Keras
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    cell = chapter.locator(".jp-CodeCell").filter(has_text="figures.stamp_figure(").first
+    cell.get_by_text("disagrees with Keras", exact=False).first.wait_for(timeout=180_000)
+    last = chapter.locator(".jp-CodeCell").last
+    last.locator(".jp-InputPrompt").filter(has_text=re.compile(r"\[\d+\]")).wait_for(
+        timeout=180_000)                                  # Run All reached the last cell
+    figure = cell.locator(".jp-OutputArea-output img")
+    assert figure.count() == 1                                         # and draws Keras's too
+    figure.scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)                      # JupyterLab renders cells as they appear
+    figure.screenshot(path=str(ARTIFACTS / "05b-figure-banner.png"))
+    print(f"screenshot: {ARTIFACTS / '05b-figure-banner.png'}")
 
     # 6. Validate: the whole chapter as the grader runs it
     chapter.locator(".jp-Toolbar").get_by_text("Validate", exact=True).first.click()

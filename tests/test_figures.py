@@ -9,6 +9,12 @@ naming the function and the largest error, the reader's disagreeing panel titled
 and panels titled "Keras". The end-to-end tests run the chapters' own figure cells (their
 source, read from solutions/) against a convlib whose function has the misconception,
 through the sandboxed harness, exactly as a reader's kernel does.
+
+A figure is there on first reading: while the reader's function is a stub (or raises, or
+returns what the figure cannot draw), each figure function draws Keras's answer alone
+(`missing=`) under a boxed black banner "Drawn from Keras's answer — ...", its answer panels
+titled "Keras: ...", and `from_your_convlib` prints one line saying what to implement. The
+chapters' five figure cells are run end to end on a copy of the generated stubs `convlib/`.
 """
 import shutil
 from pathlib import Path
@@ -22,7 +28,7 @@ import nbformat  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from convbook import figures  # noqa: E402
+from convbook import figures, oracle  # noqa: E402
 from convbook.harness import StudentError, StudentSession  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,11 +221,122 @@ def test_padding_sweep_figure():
     assert "yours: kernel_size=4, dilation_rate=2" in _titles(fig)
 
 
-def test_a_stub_still_draws_nothing(capsys):
+# ---------------------------------------------------- first reading: Keras's answer alone
+
+STUB = StudentError("`correlate.correlate2d` is not implemented yet (it still raises "
+                    "NotImplementedError). Open convlib/correlate.py and write it.",
+                    kind="not_implemented", target="correlate.correlate2d")
+TODO = "Implement correlate2d in convlib/correlate.py (exercise 0.1 below), then re-run this cell."
+MISSING = ("Drawn from Keras's answer — your correlate2d is not written yet (exercise 0.1): "
+           "implement it and re-run this cell to see yours beside it")
+
+
+def assert_keras_only(fig, why="is not written yet"):
+    """A boxed, bold banner in black (not the red of a disagreement) saying the figure is
+    Keras's answer and why yours is not there; panels titled "Keras: ...", none "yours"."""
+    banner = _banner(fig)
+    assert banner.startswith("Drawn from Keras's answer — your "), banner
+    assert why in banner and "re-run this cell to see yours beside it" in banner, banner
+    assert fig._suptitle.get_color() == "black"
+    assert fig._suptitle.get_fontweight() == "bold"
+    assert fig._suptitle.get_bbox_patch() is not None
+    assert _keras_titles(fig), _titles(fig)
+    assert not [t for t in _titles(fig) if "yours" in t or "≠" in t], _titles(fig)
+
+
+def _drawn(fig, title):
+    (ax,) = [ax for ax in fig.axes if ax.get_title() == title]
+    return np.asarray(ax.images[0].get_array())
+
+
+def test_window_figure_from_keras_alone():
+    keras = figures.keras_correlate2d(IMAGE, SOBEL)
+    fig = figures.window_figure(IMAGE[:, :, 0], SOBEL[:, :, 0], keras=keras, missing=MISSING)
+    assert_keras_only(fig)
+    assert _banner(fig) == MISSING
+    assert _titles(fig) == ["input image (6, 7)", "kernel (3, 3)", "Keras: output (4, 5)"]
+    np.testing.assert_array_equal(_drawn(fig, "Keras: output (4, 5)"), keras)
+    (note,) = [t.get_text() for t in fig.texts if t is not fig._suptitle]   # under the banner
+    assert note.startswith("Keras: out[1, 2] = ") and note.endswith(f"= {keras[1, 2]:g}"), note
+
+
+def test_stamp_figure_from_keras_alone(stamp):
+    fig = figures.stamp_figure(DOTS[:, :, 0], ELL[:, :, 0], keras=stamp, missing=MISSING)
+    assert_keras_only(fig)
+    assert _keras_titles(fig) == ["Keras: Conv2D (cross-correlation)",
+                                  "Keras: true convolution (kernel flipped)"]
+    np.testing.assert_array_equal(_drawn(fig, "Keras: Conv2D (cross-correlation)"), stamp[0])
+    assert len(fig.axes) == 4                                  # one row, as the figure it is
+
+
+def test_images_figure_from_keras_alone(stamp):
+    correlated, convolved = stamp
+    fig = figures.images_figure([("input", DOTS[:, :, 0]), ("filter 0", None),
+                                 ("filter 1", None)], suptitle="s",
+                                keras=[None, correlated, convolved], missing=MISSING)
+    assert_keras_only(fig)
+    assert _titles(fig) == ["input", "Keras: filter 0", "Keras: filter 1"]
+    np.testing.assert_array_equal(_drawn(fig, "Keras: filter 1"), convolved)
+
+
+def test_same_windows_figure_from_keras_alone():
+    keras = figures.keras_same_windows(SETTINGS)
+    fig = figures.same_windows_figure(keras=keras, missing=MISSING)
+    assert_keras_only(fig)
+    assert len(_keras_titles(fig)) == len(_titles(fig)) == len(SETTINGS)
+
+
+def test_padding_sweep_figure_from_keras_alone():
+    keras = figures.keras_padding_sweep(LENGTHS, SWEEP, 4)
+    fig = figures.padding_sweep_figure(LENGTHS, None, 4, keras=keras, missing=MISSING)
+    assert_keras_only(fig)
+    assert _keras_titles(fig) == [f"Keras: kernel_size=4, {label}" for label in SWEEP]
+
+
+def test_a_stub_draws_keras_figure_and_says_what_to_implement(capsys):
+    drawn = []
+    with figures.from_your_convlib(TODO, keras_figure=lambda missing: drawn.append(missing)):
+        plt.figure()                  # half-drawn from the reader's code: closed
+        raise STUB
+    assert drawn == [MISSING] and not plt.get_fignums()
+    out = capsys.readouterr().out
+    assert out == ("No figure yet from your convlib: `correlate.correlate2d` is not implemented "
+                   f"yet. {TODO}\n"), out
+
+
+def test_without_a_keras_figure_a_stub_still_draws_nothing(capsys):
     with figures.from_your_convlib("Implement it."):
-        raise StudentError("correlate2d is not implemented yet", kind="not_implemented")
+        raise STUB
     assert not plt.get_fignums()
     assert "No figure yet" in capsys.readouterr().out
+
+
+def test_what_went_wrong_in_one_line(capsys):
+    drawn = []
+    crash = StudentError("`correlate.correlate2d` raised ValueError: bad\nshape (convlib/"
+                         "correlate.py, line 3)\nYour code printed:\nhello", kind="exception",
+                         target="correlate.correlate2d", exc_type="ValueError")
+    with figures.from_your_convlib(TODO, keras_figure=lambda missing: drawn.append(missing)):
+        raise crash
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "raised ValueError: bad" in out and TODO in out, out
+    assert drawn == ["Drawn from Keras's answer — your correlate2d raised ValueError: fix it "
+                     "and re-run this cell to see yours beside it"]
+    with figures.from_your_convlib(TODO, keras_figure=lambda missing: drawn.append(missing)):
+        before, after = None                                   # an answer it cannot draw
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "cannot draw (TypeError: " in out and TODO in out, out
+    assert "cannot draw" in drawn[-1] and drawn[-1].startswith(figures.KERAS_ONLY)
+    # a function that calls a stub: the stub is named
+    calls = StudentError("`correlate.conv2d_valid` calls `correlate.correlate2d`, which is not "
+                         "implemented yet (it still raises NotImplementedError). Open "
+                         "convlib/correlate.py and write it.", kind="not_implemented",
+                         target="correlate.conv2d_valid")
+    with figures.from_your_convlib("Implement conv2d_valid (exercise 0.2).",
+                                   keras_figure=lambda missing: drawn.append(missing)):
+        raise calls
+    assert "your correlate2d is not written yet (exercise 0.2)" in drawn[-1], drawn[-1]
+    assert capsys.readouterr().out.count("\n") == 1
 
 
 # ---------------------------------------------------------- the chapters' cells, end to end
@@ -240,11 +357,23 @@ def _convlib(tmp_path, module, patch):
     return tmp_path
 
 
+def _stubs(tmp_path, module=None, patch=None):
+    """A copy of the generated stubs convlib/ (a new reader's), `patch` appended to
+    convlib/<module>.py."""
+    shutil.copytree(ROOT / "convlib", tmp_path / "convlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    if patch:
+        with open(tmp_path / "convlib" / f"{module}.py", "a", encoding="utf-8") as f:
+            f.write("\n\n" + patch)
+    return tmp_path
+
+
 def _run_cell(source, folder, monkeypatch, capsys):
-    """Run a figure cell as the reader's kernel does, in `folder` (which holds convlib/);
-    return the one figure it drew."""
+    """Run a figure cell as the reader's kernel does, in `folder` (which holds convlib/),
+    with what earlier cells of its chapter define; return the one figure it drew."""
     monkeypatch.chdir(folder)
-    exec(source, {"np": np, "figures": figures, "StudentSession": StudentSession})
+    exec(source, {"np": np, "figures": figures, "StudentSession": StudentSession,
+                  "keras": oracle.keras(), "sobel": SOBEL})
     numbers = plt.get_fignums()
     assert len(numbers) == 1, capsys.readouterr().out
     return plt.figure(numbers[0])
@@ -286,3 +415,68 @@ def test_padding_windows_cell_end_to_end(tmp_path, monkeypatch, capsys):
                     _convlib(tmp_path, "padding", EXTRA_FIRST), monkeypatch, capsys)
     assert_disagrees(fig, "same_padding_amounts", "largest error 1")
     assert "yours (2, 1), Keras (1, 2)" in _banner(fig)
+
+
+# The chapters' figure cells: (notebook, grade_id, the stub the cell needs first, its exercise).
+FIGURE_CELLS = [(CH00, "ch00-figure-window", "correlate2d", "exercise 0.1"),
+                (CH00, "ch00-figure-stamp", "correlate2d", "exercise 0.1"),
+                (CH00, "ch00-further-code", "conv2d_valid", "exercise 0.2"),
+                (CH02, "ch02-figure-windows", "same_padding_amounts", "exercises 2.1 and 2.2"),
+                (CH02, "ch02-further-code", "same_padding_amounts", "exercise 2.1")]
+CELL_IDS = [grade_id for _, grade_id, _, _ in FIGURE_CELLS]
+
+
+@pytest.mark.parametrize("notebook, grade_id, function, exercise", FIGURE_CELLS, ids=CELL_IDS)
+def test_figure_cell_on_the_stubs_draws_keras_answer(notebook, grade_id, function, exercise,
+                                                     tmp_path, monkeypatch, capsys):
+    """A new reader's first run: the figure is there, drawn from Keras's answer and labelled
+    as Keras's, and one line says what to implement."""
+    fig = _run_cell(_cell(notebook, grade_id), _stubs(tmp_path), monkeypatch, capsys)
+    assert_keras_only(fig)
+    assert f"your {function} is not written yet ({exercise})" in _banner(fig), _banner(fig)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, out                                       # one line
+    assert out.startswith("No figure yet from your convlib: ") and "not implemented yet" in out
+    assert f"Implement {function}" in out, out
+    if grade_id == "ch00-figure-window":           # Keras's answer, computed in the kernel
+        keras = figures.keras_correlate2d(IMAGE, SOBEL)
+        np.testing.assert_array_equal(_drawn(fig, "Keras: output (4, 5)"), keras)
+
+
+@pytest.mark.parametrize("notebook, grade_id, function, exercise", FIGURE_CELLS, ids=CELL_IDS)
+def test_figure_cell_on_the_reference_draws_yours(notebook, grade_id, function, exercise,
+                                                  tmp_path, monkeypatch, capsys):
+    """Once the reader's function works: their figure, with no banner and no Keras panel."""
+    fig = _run_cell(_cell(notebook, grade_id), _convlib(tmp_path, "correlate", None),
+                    monkeypatch, capsys)
+    assert not _keras_titles(fig) and "Keras" not in _banner(fig), (_banner(fig), _titles(fig))
+    assert "No figure" not in capsys.readouterr().out
+
+
+RAISES = '''
+
+def correlate2d(image, kernel):
+    raise ValueError("kernel too large")
+'''
+
+RETURNS_NONE = '''
+
+def same_padding_amounts(input_length, kernel_size, stride=1, dilation_rate=1):
+    return None
+'''
+
+
+def test_figure_cell_draws_keras_answer_when_yours_raises(tmp_path, monkeypatch, capsys):
+    fig = _run_cell(_cell(CH00, "ch00-figure-window"), _stubs(tmp_path, "correlate", RAISES),
+                    monkeypatch, capsys)
+    assert_keras_only(fig, why="your correlate2d raised ValueError: fix it")
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "raised ValueError: kernel too large" in out, out
+
+
+def test_figure_cell_draws_keras_answer_when_yours_is_undrawable(tmp_path, monkeypatch, capsys):
+    fig = _run_cell(_cell(CH02, "ch02-figure-windows"),
+                    _stubs(tmp_path, "padding", RETURNS_NONE), monkeypatch, capsys)
+    assert_keras_only(fig, why="returned something this figure cannot draw")
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "cannot draw (TypeError: " in out, out
