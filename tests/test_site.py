@@ -5,7 +5,7 @@ executed on the stubs as a new reader sees it; the tests then read the files: a 
 chapter, links that resolve, figures embedded, maths with a local MathJax, no instructor-only
 text, nothing loaded from outside the site. A browser (Playwright driving Debian's Chromium)
 opens the served site, clicks into the first chapter and checks what a reader sees; its
-screenshots are kept in pytest's temporary folder (their paths are printed; `-s` shows them).
+screenshots are kept in test-artifacts/site/ (their paths are printed; `-s` shows them).
 Small synthetic books (markdown only: no kernel) test the generated contents page, the link
 rewriting and that a leak fails the build.
 """
@@ -232,7 +232,8 @@ def test_a_reader_opens_the_site_in_a_browser(site, tmp_path_factory):
     except ImportError:
         _need("the python package `playwright` is not installed (pip install -e '.[test]')")
 
-    shots = tmp_path_factory.mktemp("site-screenshots")
+    shots = ROOT / "test-artifacts" / "site"
+    shots.mkdir(parents=True, exist_ok=True)
     first = f"{BOOK[0].stem}.html"
     heading = _title(BOOK[0]).replace("`", "")
     outside, failed = [], []
