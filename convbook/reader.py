@@ -45,7 +45,9 @@ class ReaderError(Exception):
 
 # ---------------------------------------------------------------------------- the workspace
 def workspace_dir(repo=ROOT):
-    return Path(repo) / WORKSPACE
+    """`workspace/` in the repository, or $CONVBOOK_WORKSPACE (tests use a throw-away one)."""
+    override = os.environ.get("CONVBOOK_WORKSPACE")
+    return Path(override) if override else Path(repo) / WORKSPACE
 
 
 def upstream_files(repo=ROOT):

@@ -40,10 +40,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def test_make_lab_serves_the_book():
+def test_make_lab_serves_the_book(tmp_path):
     port, token = _free_port(), "conv2d-test-token"
     args = f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.token={token}"
-    proc = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT,
+    # a throw-away workspace: a developer's own workspace/ is never touched
+    env = dict(os.environ, CONVBOOK_WORKSPACE=str(tmp_path / "workspace"))
+    proc = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
     try:
