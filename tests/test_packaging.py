@@ -9,7 +9,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:      # Python 3.10
+    import tomli as tomllib
 import zipfile
 from importlib import metadata
 from pathlib import Path

@@ -3,7 +3,10 @@ import ast
 import os
 import re
 import sys
-import tomllib
+try:
+    import tomllib
+except ModuleNotFoundError:      # Python 3.10
+    import tomli as tomllib
 from pathlib import Path
 
 import pytest
