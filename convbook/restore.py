@@ -119,6 +119,12 @@ class RestoreReleased(NbGraderPreprocessor):
             for rcell in released.cells:
                 cell = copy.deepcopy(rcell)
                 meta = cell.metadata.get("nbgrader", {})
+                if meta and not any(meta.get(k) for k in ("grade", "solution", "locked", "task")):
+                    # a scratch cell ("try it"): nothing to grade or restore, and not in the
+                    # gradebook; nbgrader's OverwriteCells would strip its grade_id and then
+                    # trip over it, so it goes to grading as a plain cell
+                    del cell.metadata["nbgrader"]
+                    meta = {}
                 grade_id = meta.get("grade_id")
                 if grade_id:
                     try:

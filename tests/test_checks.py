@@ -30,7 +30,7 @@ CHECKS = [
     basics.check_conv2d_valid,
     padding.check_same_padding_amounts,
     padding.check_pad_spatial,
-    padding.check_same_conv_end_to_end,
+    padding.check_padding_amounts,
 ]
 NAMES = [c.__name__ for c in CHECKS]
 
@@ -51,7 +51,7 @@ FIRST_STUB = {
     "check_conv2d_valid": "correlate.conv2d_valid",
     "check_same_padding_amounts": "padding.same_padding_amounts",
     "check_pad_spatial": "padding.pad_spatial",
-    "check_same_conv_end_to_end": "padding.same_padding_amounts",
+    "check_padding_amounts": "padding.padding_amounts",
 }
 
 
@@ -83,6 +83,7 @@ CORRELATE_2D = "correlate.py", "correlate2d"
 CONV_VALID = "correlate.py", "conv2d_valid"
 AMOUNTS = "padding.py", "same_padding_amounts"
 PAD = "padding.py", "pad_spatial"
+BOTH = "padding.py", "padding_amounts"
 
 # Wrong same_padding_amounts used twice: by its own check and inside the end-to-end one.
 TOP_LEFT_BODY = """
@@ -179,14 +180,23 @@ MISCONCEPTIONS = {
         x, ((t, b), (l, r)), data_format = args
         return _right_pad_spatial(x, ((b, t), (r, l)), data_format)
         """, padding.check_pad_spatial, padding.BEFORE_AFTER_SWAPPED),
-    # chapter 02: end to end (the wrong idea sits in one of the student's pieces)
-    "same-top-left": (AMOUNTS, TOP_LEFT_BODY, padding.check_same_conv_end_to_end, padding.TOP_LEFT),
-    "same-no-stride": (AMOUNTS, NO_STRIDE_BODY, padding.check_same_conv_end_to_end, padding.NO_STRIDE),
-    "same-no-dilation": (AMOUNTS, NO_DILATION_BODY, padding.check_same_conv_end_to_end, padding.NO_DILATION),
-    "same-flipped": (CONV_VALID, """
+    # chapter 02: padding_amounts and the convolution end to end (the wrong idea sits in one
+    # of the student's pieces)
+    "both-top-left": (AMOUNTS, TOP_LEFT_BODY, padding.check_padding_amounts, padding.TOP_LEFT),
+    "both-no-stride": (AMOUNTS, NO_STRIDE_BODY, padding.check_padding_amounts, padding.NO_STRIDE),
+    "both-no-dilation": (AMOUNTS, NO_DILATION_BODY, padding.check_padding_amounts,
+                         padding.NO_DILATION),
+    "both-valid-padded": (BOTH, """
+        shape, ksize, strides, pad, dilation = args
+        return _right_padding_amounts(shape, ksize, strides, "same", dilation)
+        """, padding.check_padding_amounts, padding.VALID_PADDED),
+    "both-axes-swapped": (BOTH, """
+        return tuple(reversed(_right_padding_amounts(*args)))
+        """, padding.check_padding_amounts, padding.AXES_SWAPPED),
+    "both-flipped": (CONV_VALID, """
         x, kernel = args
         return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])
-        """, padding.check_same_conv_end_to_end, padding.FLIPPED),
+        """, padding.check_padding_amounts, padding.FLIPPED),
 }
 
 

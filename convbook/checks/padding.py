@@ -61,6 +61,15 @@ BEFORE_AFTER_SWAPPED = Misconception(
     "You swapped before and after: (top, bottom) means `top` rows of zeros above the image "
     "and `bottom` rows below it.")
 
+VALID_PADDED = Misconception(
+    "padding.valid_padded",
+    'You padded for padding="valid": "valid" means no padding at all, ((0, 0), (0, 0)); only '
+    '"same" adds zeros.')
+AXES_SWAPPED = Misconception(
+    "padding.axes_swapped",
+    "Your amounts are in the wrong order: the result is ((top, bottom), (left, right)), the "
+    "height's pair first, each computed from that axis's own size, kernel size, stride and "
+    "dilation.")
 FLIPPED = Misconception(
     "padding.flipped",
     "The output is a true convolution (kernel flipped): chapter 00's conv2d_valid must not "
@@ -273,80 +282,106 @@ def dilate_kernel(kernel, dilation_rate):
 
 
 def _e2e_cases(rng, hidden):
-    """(data_format, (batch, h, w, c), (kh, kw), filters, strides, dilation_rate).
+    """(data_format, (batch, h, w, c), (kh, kw), filters, strides, dilation_rate, padding).
     Keras's Conv2D refuses strides > 1 with dilation > 1, so each case has one or the other."""
     if not hidden:
         return [
-            ("channels_last", (2, 7, 8, 3), (3, 3), 2, (2, 2), (1, 1)),
-            ("channels_first", (1, 6, 9, 2), (4, 2), 3, (1, 3), (1, 1)),
-            ("channels_last", (2, 8, 7, 2), (3, 2), 2, (1, 1), (2, 1)),
-            ("channels_first", (1, 9, 10, 3), (2, 3), 2, (1, 1), (2, 3)),
+            ("channels_last", (2, 7, 8, 3), (3, 3), 2, (2, 2), (1, 1), "same"),
+            ("channels_first", (1, 6, 9, 2), (4, 2), 3, (1, 3), (1, 1), "same"),
+            ("channels_last", (2, 8, 7, 2), (3, 2), 2, (1, 1), (2, 1), "same"),
+            ("channels_first", (1, 9, 10, 3), (2, 3), 2, (1, 1), (2, 3), "same"),
+            ("channels_last", (1, 7, 6, 2), (3, 2), 2, (2, 1), (1, 1), "valid"),
+            ("channels_first", (1, 8, 9, 2), (2, 3), 1, (1, 1), (2, 2), "valid"),
         ]
     # Sizes stay small enough that a plain-Python conv2d_valid (every product in a loop, the
     # dilated kernel's zeros included) finishes well inside the harness's 10 s per call.
     cases = []
-    for i in range(10):
+    for i in range(12):
         kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
         strides, dilation = (1, 1), (1, 1)
         if i % 2:
             strides = tuple(int(v) for v in rng.integers(1, 5, size=2))
         else:
             dilation = tuple(int(v) for v in rng.integers(1, 4, size=2))
-        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 21)), int(rng.integers(1, 21)),
-                 int(rng.integers(1, 5)))
+        padding = "valid" if i % 3 == 2 else "same"
+        low = [d * (k - 1) + 1 if padding == "valid" else 1
+               for k, d in zip((kh, kw), dilation)]
+        shape = (int(rng.integers(1, 3)), int(rng.integers(low[0], 21)),
+                 int(rng.integers(low[1], 21)), int(rng.integers(1, 5)))
         data_format = ("channels_last", "channels_first")[i // 2 % 2]
-        cases.append((data_format, shape, (kh, kw), int(rng.integers(1, 5)), strides, dilation))
+        cases.append((data_format, shape, (kh, kw), int(rng.integers(1, 5)), strides, dilation,
+                      padding))
     return cases
 
 
-def _explicit_same(x, kernel, strides, dilation, data_format, pads):
-    """What a "same" conv gives with the given ((top, bottom), (left, right)): Keras's valid
-    conv of the explicitly padded input."""
-    (t, b), (l, r) = pads
-    z = (0, 0)
-    widths = (z, (t, b), (l, r), z) if data_format == "channels_last" else (z, z, (t, b), (l, r))
-    return keras_conv(np.pad(x, widths), kernel, strides, "valid", dilation, data_format)
+def keras_padding_amounts(spatial, kernel_size, strides, padding, dilation):
+    """((top, bottom), (left, right)) Keras pads: none for "valid", its own "same" amounts."""
+    if padding == "valid":
+        return ((0, 0), (0, 0))
+    return tuple(keras_same_padding(n, k, s, d)
+                 for n, k, s, d in zip(spatial, kernel_size, strides, dilation))
 
 
-def _wrong_same_conv(x, kernel, strides, dilation, data_format, expected):
-    spatial = x.shape[1:3] if data_format == "channels_last" else x.shape[2:4]
+def _wrong_padding_amounts(spatial, kernel_size, strides, padding, dilation, expected):
+    """{misconception: ((top, bottom), (left, right))} for padding_amounts's answer."""
     per_axis = [_wrong_amounts(n, k, s, d)[1]
-                for n, k, s, d in zip(spatial, kernel.shape[:2], strides, dilation)]
-    wrong = {}
-    for sentence in (TOP_LEFT, NO_STRIDE, NO_DILATION):
-        pads = tuple(axis[sentence] for axis in per_axis)
-        try:
-            wrong[sentence] = _explicit_same(x, kernel, strides, dilation, data_format, pads)
-        except Exception:  # noqa: BLE001 -- the wrong padding leaves no room for a window:
-            pass           # then that misconception cannot be the student's answer anyway
-    wrong[FLIPPED] = keras_conv(x, kernel[::-1, ::-1], strides, "same", dilation, data_format)
+                for n, k, s, d in zip(spatial, kernel_size, strides, dilation)]
+    if padding == "valid":
+        return {VALID_PADDED: np.array(keras_padding_amounts(spatial, kernel_size, strides,
+                                                              "same", dilation))}
+    wrong = {m: np.array([axis[m] for axis in per_axis]) for m in (TOP_LEFT, NO_STRIDE,
+                                                                    NO_DILATION)}
+    wrong[AXES_SWAPPED] = np.array(expected)[::-1]
     return wrong
 
 
+def _amounts_answer(value, case):
+    """The student's ((top, bottom), (left, right)) as a 2x2 int array, or feedback."""
+    __tracebackhide__ = True
+    name = "padding.padding_amounts"
+    if value is None:
+        checking.returned_none(name, case, "((top, bottom), (left, right))")
+    try:
+        pairs = tuple(value)
+    except TypeError:
+        pairs = ()
+    if len(pairs) != 2:
+        checking.fail(name, case, "wrong_type",
+                      f"`{name}` should return ((top, bottom), (left, right)); it returned "
+                      f"{value!r}.")
+    return np.array([as_int_pair(pair, name, case) for pair in pairs])
+
+
 @check
-def check_same_conv_end_to_end(hidden=False):
-    """Exercise 2.3: "same" from your pieces. Per case: your same_padding_amounts for each
-    axis, your pad_spatial, then your chapter-00 conv2d_valid with the kernel dilated (zeros
-    between taps) and the result subsampled with the stride; against Keras's "same" conv."""
+def check_padding_amounts(hidden=False):
+    """Exercise 2.3: `padding.padding_amounts(spatial_shape, kernel_size, strides, padding,
+    dilation_rate)` against the padding Keras applies, then "valid" and "same" from your
+    pieces: your amounts, your pad_spatial, your chapter-00 conv2d_valid with the kernel dilated
+    (zeros between taps), every s-th output kept; against Keras's convolution."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     rng = case_rng(hidden, seed=23)
     outcomes = []
     with student_session() as session:
-        for data_format, (n, h, w, c), (kh, kw), filters, strides, dilation in _e2e_cases(
-                rng, hidden):
+        for data_format, (n, h, w, c), ksize, filters, strides, dilation, padding in \
+                _e2e_cases(rng, hidden):
             shape = (n, h, w, c) if data_format == "channels_last" else (n, c, h, w)
             x = rng.standard_normal(shape).astype(DTYPE)
-            kernel = rng.standard_normal((kh, kw, c, filters)).astype(DTYPE)
-            case = 'Conv2D padding="same" ({})'.format(checking.describe_case(
-                x=x, kernel=kernel, strides=strides, dilation_rate=dilation,
-                data_format=data_format))
-            amounts = tuple(
-                as_int_pair(student_call(session, "padding.same_padding_amounts", length, k, s,
-                                         d, case=case),
-                            "padding.same_padding_amounts", case)
-                for length, k, s, d in zip((h, w), (kh, kw), strides, dilation))
-            padded = as_array(student_call(session, "padding.pad_spatial", x, amounts,
-                                           data_format, case=case),
+            kernel = rng.standard_normal(ksize + (c, filters)).astype(DTYPE)
+            case = 'padding_amounts({})'.format(checking.describe_case(
+                spatial_shape=(h, w), kernel_size=ksize, strides=strides, padding=padding,
+                dilation_rate=dilation))
+            amounts = _amounts_answer(student_call(
+                session, "padding.padding_amounts", (h, w), ksize, strides, padding, dilation,
+                case=case), case)
+            expected_amounts = keras_padding_amounts((h, w), ksize, strides, padding, dilation)
+            checking.compare(amounts, np.array(expected_amounts), case,
+                             misconceptions=_wrong_padding_amounts(
+                                 (h, w), ksize, strides, padding, dilation, expected_amounts),
+                             check="padding.padding_amounts")
+            case = f'Conv2D padding="{padding}" ({checking.describe_case(x=x, kernel=kernel, strides=strides, dilation_rate=dilation, data_format=data_format)})'  # noqa: E501
+            padded = as_array(student_call(session, "padding.pad_spatial", x,
+                                           tuple(map(tuple, amounts.tolist())), data_format,
+                                           case=case),
                               4, "padding.pad_spatial", case)
             if data_format == "channels_first":
                 padded = padded.transpose(0, 2, 3, 1)
@@ -356,8 +391,8 @@ def check_same_conv_end_to_end(hidden=False):
             actual = full[:, ::strides[0], ::strides[1], :]
             if data_format == "channels_first":
                 actual = actual.transpose(0, 3, 1, 2)
-            expected = keras_conv(x, kernel, strides, "same", dilation, data_format)
-            outcomes.append(Outcome(case, actual, expected,
-                                    _wrong_same_conv(x, kernel, strides, dilation, data_format,
-                                                     expected)))
-    compare_outcomes("same conv end to end", outcomes)
+            expected = keras_conv(x, kernel, strides, padding, dilation, data_format)
+            wrong = {FLIPPED: keras_conv(x, kernel[::-1, ::-1], strides, padding, dilation,
+                                         data_format)}
+            outcomes.append(Outcome(case, actual, expected, wrong))
+    compare_outcomes("padding_amounts, then the convolution end to end", outcomes)

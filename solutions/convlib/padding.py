@@ -36,13 +36,27 @@ def same_padding_amounts(input_length, kernel_size, stride=1, dilation_rate=1):
 
 
 def padding_amounts(spatial_shape, kernel_size, strides, padding, dilation_rate):
-    """((top, bottom), (left, right)) for a 2-D input of spatial shape (height, width)."""
-    if standardize_padding(padding) == "valid":
+    """The zeros Conv2D adds around a 2-D input, both axes.
+
+    Args:
+        spatial_shape: (height, width); kernel_size: (kh, kw); strides: (sh, sw);
+        padding: "valid" or "same" (any case); dilation_rate: (dh, dw).
+
+    Returns:
+        ((top, bottom), (left, right)): ((0, 0), (0, 0)) for "valid"; for "same", your
+        same_padding_amounts along the height (height, kh, sh, dh), then along the width.
+
+    Hint: `padding` arrives in any case ("SAME"): compare it after standardize_padding.
+    """
+    padding = standardize_padding(padding)
+    ### BEGIN SOLUTION
+    if padding == "valid":
         return ((0, 0), (0, 0))
     return tuple(
         same_padding_amounts(n, k, s, d)
         for n, k, s, d in zip(spatial_shape, kernel_size, strides, dilation_rate)
     )
+    ### END SOLUTION
 
 
 def pad_spatial(x, amounts, data_format="channels_last"):
