@@ -183,8 +183,9 @@ def test_book_leaks_no_hidden_test_or_answer(notebook):
 
 @pytest.mark.parametrize("notebook", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
 def test_solution_notebook_structure(notebook):
-    """Every cell is nbgrader-managed (so autograde can restore it); the written answer is
-    the only editable cell; check cells state their points and carry hidden tests."""
+    """Every cell is nbgrader-managed (so autograde can restore it); the written answer is the
+    only editable graded cell (scratch cells are unlocked code that is never graded); check
+    cells state their points and carry hidden tests."""
     nb = nbformat.read(notebook, as_version=4)
     editable = []
     for cell in nb.cells:
@@ -195,8 +196,10 @@ def test_solution_notebook_structure(notebook):
             assert cell.cell_type == "markdown" and meta["grade"] and not meta["locked"]
             assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
             assert meta["points"] > 0
-        else:
-            assert meta["locked"], f"[{meta['grade_id']}] must be locked"
+        elif not meta["locked"]:
+            # a scratch cell ("try it"): code the reader may change, graded never
+            assert cell.cell_type == "code" and not meta.get("grade"), meta["grade_id"]
+            assert "### BEGIN" not in cell.source, meta["grade_id"]
         if _is_check(cell):
             assert f"({meta['points']} point" in cell.source, meta["grade_id"]
             assert "### BEGIN HIDDEN TESTS" in cell.source, meta["grade_id"]
