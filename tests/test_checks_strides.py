@@ -1,0 +1,254 @@
+"""Chapter 01's check functions (convbook/checks/strides.py) and figure
+(convbook/figures_strides.py): right, wrong and unfinished convlibs.
+
+* the reference solutions/convlib passes every check, visible and hidden, printing one line
+  each and nothing on stderr;
+* the generated stubs (convlib/ at the repository root, `python -m convbook.build`) fail
+  every check cleanly, saying what is not implemented;
+* a fake student convlib holding one known wrong idea (the reference with one function
+  patched) fails with feedback naming that misconception (`record.misconception`);
+* every check cell of solutions/01_strides.ipynb passes as the first code run in a fresh
+  Python process, with nothing on stderr;
+* the figure's Keras data is right (window counts for s = 1, 2, 3), and the figure is drawn
+  from Keras alone, or with a banner when the reader's answer disagrees.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convbook.checking import CheckFailure
+from convbook.checks import strides as checks
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOK = SOLUTIONS / "01_strides.ipynb"
+
+CHECKS = [checks.check_output_length, checks.check_subsample]
+NAMES = [c.__name__ for c in CHECKS]
+FIRST_STUB = {"check_output_length": "output_size.output_length",
+              "check_subsample": "dilation.subsample"}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=NAMES)
+def test_reference_passes(check, monkeypatch, capfd):
+    monkeypatch.chdir(SOLUTIONS)
+    check()
+    check(hidden=True)
+    out, err = capfd.readouterr()
+    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and all("agree with Keras" in line for line in lines), out
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=NAMES)
+def test_stubs_fail_cleanly(check, monkeypatch, capfd):
+    assert (ROOT / "convlib" / "__init__.py").exists(), "run `python -m convbook.build` first"
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(CheckFailure) as info:
+        check()
+    message = str(info.value)
+    assert FIRST_STUB[check.__name__] in message, message
+    assert "not implemented" in message and "Traceback" not in message, message
+    assert info.value.record.kind == "not_implemented", info.value.record
+    out, err = capfd.readouterr()
+    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+
+
+# ------------------------------------------------------------------ misconceptions
+# (module file, function, code that replaces its body, check, the misconception named).
+# `_right_<function>` is the reference function.
+
+def _patch(name, body):
+    return f"\n\n_right_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n" + \
+        textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+
+
+LENGTH = "output_size.py", "output_length"
+SUBSAMPLE = "dilation.py", "subsample"
+
+MISCONCEPTIONS = {
+    "valid-no-plus-one": (LENGTH, """
+        n, k, s, padding = args
+        if padding.lower() == "valid":
+            return (n - k) // s
+        return _right_output_length(*args)
+        """, checks.check_output_length, checks.VALID_NO_PLUS_ONE),
+    "valid-ceil": (LENGTH, """
+        n, k, s, padding = args
+        if padding.lower() == "valid":
+            return -(-(n - k) // s) + 1
+        return _right_output_length(*args)
+        """, checks.check_output_length, checks.VALID_CEIL),
+    "valid-no-stride": (LENGTH, """
+        n, k, s, padding = args
+        return _right_output_length(n, k, 1 if padding.lower() == "valid" else s, padding)
+        """, checks.check_output_length, checks.VALID_NO_STRIDE),
+    "same-keeps-size": (LENGTH, """
+        n, k, s, padding = args
+        return n if padding.lower() == "same" else _right_output_length(*args)
+        """, checks.check_output_length, checks.SAME_KEEPS_SIZE),
+    "same-floor": (LENGTH, """
+        n, k, s, padding = args
+        return n // s if padding.lower() == "same" else _right_output_length(*args)
+        """, checks.check_output_length, checks.SAME_FLOOR),
+    "true-division": (LENGTH, """
+        n, k, s, padding = args
+        return (n - k) / s + 1 if padding.lower() == "valid" else n / s
+        """, checks.check_output_length, checks.TRUE_DIVISION),
+    "channels-first-as-last": (SUBSAMPLE, """
+        y, strides, data_format = args
+        return _right_subsample(y, strides, "channels_last")
+        """, checks.check_subsample, checks.CF_AS_CL),
+    "hw-swapped": (SUBSAMPLE, """
+        y, strides, data_format = args
+        sh, sw = (strides, strides) if isinstance(strides, int) else strides
+        return _right_subsample(y, (sw, sh), data_format)
+        """, checks.check_subsample, checks.HW_SWAPPED),
+    "offset": (SUBSAMPLE, """
+        y, strides, data_format = args
+        sh, sw = (strides, strides) if isinstance(strides, int) else strides
+        if data_format == "channels_first":
+            return y[:, :, sh - 1::sh, sw - 1::sw]
+        return y[:, sh - 1::sh, sw - 1::sw]
+        """, checks.check_subsample, checks.OFFSET),
+    "dropped-tail": (SUBSAMPLE, """
+        y, strides, data_format = args
+        sh, sw = (strides, strides) if isinstance(strides, int) else strides
+        if data_format == "channels_first":
+            y = y.transpose(0, 2, 3, 1)
+        n, h, w, f = y.shape
+        # whole blocks of s pixels, the first of each
+        blocks = y[:, :h // sh * sh, :w // sw * sw].reshape(n, h // sh, sh, w // sw, sw, f)
+        out = blocks[:, :, 0, :, 0]
+        return out.transpose(0, 3, 1, 2) if data_format == "channels_first" else out
+        """, checks.check_subsample, checks.DROPPED_TAIL),
+    "batch-axis": (SUBSAMPLE, """
+        y, strides, data_format = args
+        sh, sw = (strides, strides) if isinstance(strides, int) else strides
+        return y[::sh, ::sw]
+        """, checks.check_subsample, checks.BATCH_AXIS),
+}
+
+
+@pytest.mark.parametrize("name", list(MISCONCEPTIONS))
+def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
+    (module, function), body, check, misconception = MISCONCEPTIONS[name]
+    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "convlib" / module
+    path.write_text(path.read_text() + _patch(function, body))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckFailure) as info:
+        check()
+    assert misconception.text in str(info.value), f"{name}: feedback was\n{info.value}"
+    record = info.value.record
+    assert record.misconception == misconception.id and record.check and record.case, record
+    out, err = capfd.readouterr()
+    assert err == "", f"{name} wrote to stderr: {err!r}"
+
+
+def test_every_misconception_is_tested():
+    named = {m.id for _, _, _, m in MISCONCEPTIONS.values()}
+    defined = {v.id for v in vars(checks).values() if isinstance(v, checks.Misconception)}
+    assert named == defined, defined ^ named
+
+
+def test_output_length_as_float_is_refused(tmp_path, monkeypatch, capfd):
+    """Right values as floats (np.ceil): not a misconception, but not an int either."""
+    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "convlib" / "output_size.py"
+    path.write_text(path.read_text() + _patch("output_length", """
+        return float(_right_output_length(*args))
+        """))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckFailure) as info:
+        checks.check_output_length()
+    assert info.value.record.kind == "wrong_type" and "should return an int" in str(info.value)
+    assert capfd.readouterr().err == ""
+
+
+# ------------------------------------------------------ check cells in a fresh process
+
+def _check_cells():
+    nb = json.loads(NOTEBOOK.read_text())
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"
+             and c["metadata"].get("nbgrader", {}).get("grade")]
+    return [("".join(c["source"]), c["metadata"]["nbgrader"]["grade_id"]) for c in cells]
+
+
+@pytest.mark.parametrize("cell", _check_cells(), ids=lambda cell: cell[1])
+def test_check_cell_runs_first_in_a_fresh_process(cell, tmp_path):
+    source, _ = cell
+    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND", "TF_ENABLE_ONEDNN_OPTS")}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-c", source], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    assert result.stdout.count("agree with Keras") == 2, result.stdout
+
+
+def test_notebook_has_two_checks_and_one_answer():
+    nb = json.loads(NOTEBOOK.read_text())
+    metas = [c["metadata"]["nbgrader"] for c in nb["cells"]]
+    assert [m["points"] for m in metas if m.get("grade") and not m.get("solution")] == [2, 2]
+    assert [m["points"] for m in metas if m.get("solution")] == [3]
+
+
+# ------------------------------------------------------------------------------ figure
+
+SETTINGS = [(11, k, s) for k in (2, 3) for s in (1, 2, 3)]
+
+
+def test_keras_window_counts():
+    from convbook import figures_strides as fs
+
+    counts = fs.keras_window_counts(SETTINGS)
+    # each count from the definition: window w reads pixels w*s .. w*s + k - 1
+    for (n, k, s), theirs in zip(SETTINGS, counts):
+        expected = np.zeros(n)
+        for w in range((n - k) // s + 1):
+            expected[w * s:w * s + k] += 1
+        np.testing.assert_array_equal(theirs, expected, err_msg=str((n, k, s)))
+    assert fs.never_read(counts[2]) == [2, 5, 8]          # k=2 < s=3: the gaps
+    assert fs.never_read(counts[5]) == [9, 10]            # k=3, s=3: the tail
+    assert fs.never_read(counts[4]) == []                 # k=3 > s=2: all read
+
+
+def test_figure_drawn_from_keras_then_yours(capsys):
+    import matplotlib.pyplot as plt
+
+    from convbook import figures_strides as fs
+
+    keras_counts = fs.keras_window_counts(SETTINGS)
+    fig = fs.window_counts_figure(SETTINGS, keras=keras_counts, missing="Drawn from Keras's "
+                                  "answer — your subsample is not written yet")
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(titles) == 6 and all(t.startswith("Keras: ") for t in titles)
+    assert capsys.readouterr().out == ""
+    plt.close(fig)
+
+    hits = fs.stride1_window_hits(SETTINGS)
+    right = [fs.counts_from_hits(h[:, :, ::s]) for h, (_, _, s) in zip(hits, SETTINGS)]
+    fig = fs.window_counts_figure(SETTINGS, right, keras=keras_counts)
+    assert len(fig.axes) == 6 and capsys.readouterr().out == ""
+    plt.close(fig)
+
+    wrong = [fs.counts_from_hits(h[:, :, s - 1::s]) for h, (_, _, s) in zip(hits, SETTINGS)]
+    fig = fs.window_counts_figure(SETTINGS, wrong, keras=keras_counts)
+    out = capsys.readouterr().out
+    assert "Your subsample disagrees with Keras" in out
+    assert any(ax.get_title().startswith("yours ≠ Keras") for ax in fig.axes)
+    assert any(ax.get_title().startswith("Keras: ") for ax in fig.axes)
+    plt.close(fig)
