@@ -160,7 +160,7 @@ def relu6_backward(x, y, grad_y):
 
 
 def sigmoid(x):
-    """y = 1 / (1 + exp(-x)), without overflow for large |x|.
+    """y = 1 / (1 + exp(-x)), elementwise, without overflow for large |x|; same shape as x.
 
     Hint: exp(-x) overflows for x << 0; write both cases with exp(-|x|).
     """
@@ -296,7 +296,8 @@ def selu_backward(x, y, grad_y):
 
 
 def gelu(x, approximate=False):
-    """Gaussian error linear unit, y = x * Phi(x), Phi the standard normal CDF.
+    """Gaussian error linear unit, y = x * Phi(x), Phi the standard normal CDF; elementwise,
+    same shape and dtype as x.
 
     approximate=False (Keras's default): y = 0.5 x (1 + erf(x / sqrt(2))).
     approximate=True: y = 0.5 x (1 + tanh(GELU_TANH_SCALE (x + GELU_TANH_CUBIC x^3))).
