@@ -12,14 +12,13 @@ The check functions run here in the pytest process, as in a notebook kernel; the
 convlib is found by the harness in the current directory, so each test chdirs to a folder
 holding the convlib under test.
 """
-import shutil
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from convbook.checking import CheckFailure
+from check_support import (assert_misconception_named, assert_reference_passes,
+                           assert_stubs_fail_cleanly)
 from convbook.checks import basics, padding
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,12 +36,7 @@ NAMES = [c.__name__ for c in CHECKS]
 
 @pytest.mark.parametrize("check", CHECKS, ids=NAMES)
 def test_reference_passes(check, monkeypatch, capfd):
-    monkeypatch.chdir(SOLUTIONS)
-    check()
-    check(hidden=True)
-    out, err = capfd.readouterr()
-    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
-    assert len(out.strip().splitlines()) == 2, out
+    assert_reference_passes(check, monkeypatch, capfd)
 
 
 # The function whose stub each check meets first.
@@ -57,26 +51,12 @@ FIRST_STUB = {
 
 @pytest.mark.parametrize("check", CHECKS, ids=NAMES)
 def test_stubs_fail_cleanly(check, monkeypatch, capfd):
-    assert (ROOT / "convlib" / "__init__.py").exists(), "run `make build` first"
-    monkeypatch.chdir(ROOT)
-    with pytest.raises(CheckFailure) as info:
-        check()
-    message = str(info.value)
-    assert FIRST_STUB[check.__name__] in message, message
-    assert "not implemented" in message, message
-    assert "Traceback" not in message, message
-    assert info.value.record.kind == "not_implemented", info.value.record
-    out, err = capfd.readouterr()
-    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+    assert_stubs_fail_cleanly(check, FIRST_STUB[check.__name__], monkeypatch, capfd)
 
 
 # ------------------------------------------------------------------ misconceptions
 # (module file, code appended to it, check, the sentence the feedback must contain).
 # The appended code redefines one function in terms of the reference one (`_right`).
-
-def _patch(name, body):
-    return f"\n\n_right_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n" + \
-        textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
 
 
 CORRELATE_2D = "correlate.py", "correlate2d"
@@ -202,20 +182,9 @@ MISCONCEPTIONS = {
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    (module, function), body, check, sentence = MISCONCEPTIONS[name]
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / module
-    path.write_text(path.read_text() + _patch(function, body))
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckFailure) as info:
-        check()
-    assert sentence.text in str(info.value), f"{name}: feedback was\n{info.value}"
-    # the outcome as data: the misconception's id, the check, the case
-    record = info.value.record
-    assert record.misconception == sentence.id and record.check and record.case, record
-    out, err = capfd.readouterr()
-    assert err == "", f"{name} wrote to stderr: {err!r}"
+    (module, function), body, check, misconception = MISCONCEPTIONS[name]
+    assert_misconception_named(check, misconception, module, function, body, tmp_path,
+                               monkeypatch, capfd)
 
 
 # ------------------------------------------------------------------ the oracles themselves

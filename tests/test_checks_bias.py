@@ -10,13 +10,12 @@
   a fresh Python process, with nothing on stderr (tests/test_check_cells.py, for every chapter).
 """
 import json
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from convbook.checking import CheckFailure
+from check_support import (assert_misconception_named, assert_reference_passes,
+                           assert_stubs_fail_cleanly)
 from convbook.checks import bias as checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,13 +36,7 @@ NAMES = [c.__name__ for c in CHECKS]
 
 @pytest.mark.parametrize("check", CHECKS, ids=NAMES)
 def test_reference_passes(check, monkeypatch, capfd):
-    monkeypatch.chdir(SOLUTIONS)
-    check()
-    check(hidden=True)
-    out, err = capfd.readouterr()
-    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
-    lines = out.strip().splitlines()
-    assert len(lines) == 2 and all("agree with Keras" in line for line in lines), out
+    assert_reference_passes(check, monkeypatch, capfd)
 
 
 FIRST_STUB = {
@@ -59,26 +52,12 @@ FIRST_STUB = {
 
 @pytest.mark.parametrize("check", CHECKS, ids=NAMES)
 def test_stubs_fail_cleanly(check, monkeypatch, capfd):
-    assert (ROOT / "convlib" / "__init__.py").exists(), "run `python -m convbook.build` first"
-    monkeypatch.chdir(ROOT)
-    with pytest.raises(CheckFailure) as info:
-        check()
-    message = str(info.value)
-    assert FIRST_STUB[check.__name__] in message, message
-    assert "not implemented" in message, message
-    assert "Traceback" not in message, message
-    assert info.value.record.kind == "not_implemented", info.value.record
-    out, err = capfd.readouterr()
-    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+    assert_stubs_fail_cleanly(check, FIRST_STUB[check.__name__], monkeypatch, capfd)
 
 
 # ------------------------------------------------------------------ misconceptions
 # (module file, function, code replacing its body, check, misconception). The new body may
 # call the reference function as `_right_<function>`.
-
-def _patch(name, body):
-    return f"\n\n_right_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n" + \
-        textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
 
 
 BIAS = "bias.py"
@@ -168,18 +147,8 @@ MISCONCEPTIONS = {
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
     module, function, body, check, misconception = MISCONCEPTIONS[name]
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / module
-    path.write_text(path.read_text() + _patch(function, body))
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckFailure) as info:
-        check()
-    assert misconception.text in str(info.value), f"{name}: feedback was\n{info.value}"
-    record = info.value.record
-    assert record.misconception == misconception.id and record.check and record.case, record
-    out, err = capfd.readouterr()
-    assert err == "", f"{name} wrote to stderr: {err!r}"
+    assert_misconception_named(check, misconception, module, function, body, tmp_path,
+                               monkeypatch, capfd)
 
 
 def test_misconception_ids_are_unique():

@@ -1,0 +1,69 @@
+"""What every chapter's check tests do: the reference passes, the stubs fail cleanly, a fake
+convlib holding one wrong idea is told that idea. Used by tests/test_checks*.py.
+
+The check functions run in the pytest process, as in a notebook kernel; the student's convlib
+is found by the harness in the current directory, so each helper chdirs to a folder holding
+the convlib under test.
+"""
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from convbook.checking import CheckFailure
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+
+
+def assert_reference_passes(check, monkeypatch, capfd):
+    """solutions/convlib passes, visible and hidden cases: one line each, nothing on stderr."""
+    monkeypatch.chdir(SOLUTIONS)
+    check()
+    check(hidden=True)
+    out, err = capfd.readouterr()
+    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and all("agree with Keras" in line for line in lines), out
+
+
+def assert_stubs_fail_cleanly(check, first_stub, monkeypatch, capfd):
+    """The generated stubs fail with "`<first_stub>` is not implemented", no traceback."""
+    assert (ROOT / "convlib" / "__init__.py").exists(), "run `python -m convbook.build` first"
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(CheckFailure) as info:
+        check()
+    message = str(info.value)
+    assert first_stub in message, message
+    assert "not implemented" in message and "Traceback" not in message, message
+    assert info.value.record.kind == "not_implemented", info.value.record
+    out, err = capfd.readouterr()
+    assert err == "", f"{check.__name__} wrote to stderr: {err!r}"
+
+
+def patched(name, body):
+    """Code that redefines function `name`; the new body may call `_right_<name>`."""
+    return f"\n\n_right_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n" + \
+        textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n"
+
+
+def assert_misconception_named(check, misconception, module, function, body, tmp_path,
+                               monkeypatch, capfd):
+    """A copy of the reference with `function` of convlib/`module` replaced by `body` fails
+    `check`, and the feedback (text and record) names `misconception`."""
+    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "convlib" / module
+    path.write_text(path.read_text() + patched(function, body))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckFailure) as info:
+        check()
+    text = getattr(misconception, "text", misconception)
+    assert text in str(info.value), f"feedback was\n{info.value}"
+    record = info.value.record
+    if hasattr(misconception, "id"):
+        assert record.misconception == misconception.id, record
+    assert record.check and record.case, record
+    out, err = capfd.readouterr()
+    assert err == "", f"wrote to stderr: {err!r}"
