@@ -16,15 +16,22 @@ from .arguments import standardize_pair
 
 
 def dilate_kernel(kernel, dilation_rate):
-    """Insert zeros between the spatial taps of a kernel.
+    """Insert zeros between the spatial taps of a kernel (exercise 3.1).
+
+    A dilated convolution with dilation_rate (dh, dw) reads taps dh rows and dw columns
+    apart; it equals the ordinary convolution with this "holey" kernel: dh-1 zero rows between
+    consecutive rows of taps, dw-1 zero columns between columns, none after the last tap.
 
     Args:
         kernel: (kh, kw, in_channels, filters).
         dilation_rate: int or (dh, dw).
 
     Returns:
-        (dh*(kh-1)+1, dw*(kw-1)+1, in_channels, filters); original taps at multiples of
-        (dh, dw), zeros elsewhere.
+        (dh*(kh-1)+1, dw*(kw-1)+1, in_channels, filters), the kernel's dtype; tap [i, j] of
+        the kernel at [i*dh, j*dw], zeros elsewhere. The channel axes are not touched.
+
+    Example: a (3, 3) kernel with dilation_rate 2 becomes (5, 5), taps at rows and columns
+    0, 2, 4.
 
     Hint: allocate zeros of the new shape, then assign the kernel to a strided slice.
     """
@@ -56,5 +63,34 @@ def subsample(y, strides, data_format="channels_last"):
     window even when the stride does not divide the length.
     """
     sh, sw = standardize_pair(strides, "strides")
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def strided_dilated_conv2d(x, kernel, strides, dilation_rate):
+    """Strides and dilation together, padding "valid", channels_last (exercise 3.3): the
+    combination keras.layers.Conv2D refuses, built from your pieces.
+
+    A convolution with stride s and dilation d is the stride-1 convolution with dilation d,
+    every s-th output kept; and the stride-1 dilated convolution is the ordinary one with the
+    dilated kernel.
+
+    Args:
+        x: (batch, height, width, in_channels).
+        kernel: (kh, kw, in_channels, filters).
+        strides: int or (sh, sw).
+        dilation_rate: int or (dh, dw).
+
+    Returns:
+        (batch, out_h, out_w, filters) with out_h = floor((height - (dh*(kh-1)+1)) / sh) + 1
+        (and the same for the width): Keras's keras.ops.depthwise_conv computes the same.
+
+    Hint: three calls, one to each piece you wrote: dilate_kernel (exercise 3.1),
+    conv2d_valid (chapter 00) and subsample (exercise 1.2).
+    """
+    from .correlate import conv2d_valid     # your chapter-00 function
+
+    x = np.asarray(x)
+    kernel = np.asarray(kernel)
     # YOUR CODE HERE
     raise NotImplementedError()
