@@ -645,23 +645,29 @@ def cmd_grades(args):
         writer.writeheader()
         for row in rows:
             writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
-    print_grade_table(rows)
+    notebooks = [c for c in columns if "/" not in c and c[:2].isdigit()]
+    print_grade_table(rows, notebooks)
     print(f"Wrote {len(rows)} student(s) to {out}")
     return 0
 
 
-def print_grade_table(rows):
+def print_grade_table(rows, notebooks=()):
+    """One line per student: status, autograded and written totals, lateness, and the score
+    of each chapter (its notebook's number as the column head)."""
     if not rows:
         print("No graded submissions.")
         return
     width = max(10, *(len(r["student_id"]) for r in rows))
-    print(f"{'student':<{width}}  {'status':<14} {'autograded':>12} {'written':>10}  late")
+    chapters = "".join(f" {nb[:2]:>5}" for nb in notebooks)
+    print(f"{'student':<{width}}  {'status':<14} {'autograded':>12} {'written':>10}  late"
+          f" {chapters}")
     for r in rows:
         late = (collectmod.fmt_delay(datetime.timedelta(seconds=r["seconds_late"]))
                 if r["seconds_late"] else "-")
         written = (f"{r['written']:g}/{r['max_written']:g}" + ("*" if r["needs_manual_grade"] else ""))
+        per = "".join(f" {r.get(nb, 0):>5g}" for nb in notebooks)
         print(f"{r['student_id']:<{width}}  {r['status']:<14} "
-              f"{r['autograded']:>6g}/{r['max_autograded']:<5g} {written:>10}  {late}")
+              f"{r['autograded']:>6g}/{r['max_autograded']:<5g} {written:>10}  {late:<4}{per}")
     if any(r["needs_manual_grade"] for r in rows):
         print("* written answers still to be graded by hand (nbgrader formgrader)")
 
