@@ -67,3 +67,12 @@ def assert_misconception_named(check, misconception, module, function, body, tmp
     assert record.check and record.case, record
     out, err = capfd.readouterr()
     assert err == "", f"wrote to stderr: {err!r}"
+
+
+def assert_every_misconception_tested(checks_module, misconceptions):
+    """Each Misconception a check module defines is the last item of some test entry."""
+    from convbook.checking import Misconception
+
+    named = {entry[-1].id for entry in misconceptions.values()}
+    defined = {v.id for v in vars(checks_module).values() if isinstance(v, Misconception)}
+    assert named == defined, defined ^ named

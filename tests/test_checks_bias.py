@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from check_support import (assert_misconception_named, assert_reference_passes,
+from check_support import (assert_every_misconception_tested, assert_misconception_named,
+                           assert_reference_passes,
                            assert_stubs_fail_cleanly)
 from convbook.checks import bias as checks
 
@@ -154,6 +155,10 @@ def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
 def test_misconception_ids_are_unique():
     found = [v for v in vars(checks).values() if isinstance(v, checks.Misconception)]
     assert len({m.id for m in found}) == len(found) >= 3
+
+
+def test_every_misconception_is_tested():
+    assert_every_misconception_tested(checks, MISCONCEPTIONS)
 
 
 # ------------------------------------------------- the check cells, each run first and alone

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from check_support import (assert_misconception_named, assert_reference_passes,
+from check_support import (assert_every_misconception_tested, assert_misconception_named,
+                           assert_reference_passes,
                            assert_stubs_fail_cleanly)
 
 from convbook.checks import dilation as checks
@@ -126,9 +127,7 @@ def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
 
 
 def test_every_misconception_is_tested():
-    named = {m.id for _, _, _, m in MISCONCEPTIONS.values()}
-    defined = {v.id for v in vars(checks).values() if isinstance(v, checks.Misconception)}
-    assert named == defined, defined ^ named
+    assert_every_misconception_tested(checks, MISCONCEPTIONS)
 
 
 def test_notebook_has_three_checks_and_one_answer():

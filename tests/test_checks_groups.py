@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from check_support import (assert_misconception_named, assert_reference_passes,
+from check_support import (assert_every_misconception_tested, assert_misconception_named,
+                           assert_reference_passes,
                            assert_stubs_fail_cleanly)
 
 from convbook.checking import CheckFailure
@@ -166,9 +167,7 @@ def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
 
 
 def test_every_misconception_is_tested():
-    named = {m.id for _, _, _, m in MISCONCEPTIONS.values()}
-    defined = {v.id for v in vars(checks).values() if isinstance(v, checks.Misconception)}
-    assert named == defined, defined ^ named
+    assert_every_misconception_tested(checks, MISCONCEPTIONS)
 
 
 def test_kernel_param_count_keras_numbers():

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from convbook.checking import CheckFailure
-from check_support import (assert_misconception_named, assert_reference_passes, patched,
+from check_support import (assert_every_misconception_tested, assert_misconception_named,
+                           assert_reference_passes, patched,
                            assert_stubs_fail_cleanly)
 from convbook.checks import strides as checks
 
@@ -124,9 +125,7 @@ def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
 
 
 def test_every_misconception_is_tested():
-    named = {m.id for _, _, _, m in MISCONCEPTIONS.values()}
-    defined = {v.id for v in vars(checks).values() if isinstance(v, checks.Misconception)}
-    assert named == defined, defined ^ named
+    assert_every_misconception_tested(checks, MISCONCEPTIONS)
 
 
 def test_output_length_as_float_is_refused(tmp_path, monkeypatch, capfd):

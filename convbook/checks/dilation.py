@@ -15,7 +15,6 @@ Where the expected values come from (Keras only):
   used: with oneDNN on, it also returns garbage on some small strided shapes here (as
   `padding.keras_conv` explains), e.g. for strides with dilations.
 """
-import numbers
 
 import numpy as np
 
@@ -23,7 +22,7 @@ from convbook import checking, oracle
 from convbook.checks import (Misconception, Outcome, as_array, case_rng, check, compare_outcomes,
                              student_call, student_session)
 from convbook.checks.padding import keras_conv
-from convbook.checks.strides import _as_length, NOT_A_WHOLE_NUMBER_TYPE
+from convbook.checks.strides import grade_output_lengths, keras_output_length  # noqa: F401
 
 DTYPE = np.float32
 
@@ -151,20 +150,6 @@ LENGTH_SAME_SPAN = Misconception(
     "the kernel and its dilation; only the padding grows with the span.")
 
 
-def keras_output_length(n, k, s, padding, d):
-    """Keras's output height for an (n, 1) input, a (k, 1) kernel, strides (s, 1) and
-    dilation (d, 1)."""
-    keras = oracle.keras()
-    if s == 1 or d == 1:
-        layer = keras.layers.Conv2D(1, (k, 1), strides=(s, 1), padding=padding,
-                                    dilation_rate=(d, 1))
-        return int(layer.compute_output_shape((1, n, 1, 1))[1])
-    # the layer refuses strides > 1 with dilation > 1; depthwise_conv computes it
-    out = keras.ops.depthwise_conv(np.zeros((1, n, 1, 1), DTYPE), np.zeros((k, 1, 1, 1), DTYPE),
-                                   strides=(s, 1), padding=padding.lower(), dilation_rate=(d, 1))
-    return int(out.shape[1])
-
-
 def _wrong_lengths(n, k, s, padding, d):
     if padding.lower() == "valid":
         return {LENGTH_NO_DILATION: (n - k) // s + 1, LENGTH_SPAN_KD: (n - k * d) // s + 1}
@@ -200,26 +185,7 @@ def check_output_length_dilated(hidden=False):
     """Exercise 3.2: `output_size.output_length(input_length, kernel_size, stride, padding,
     dilation_rate)` against Keras's output shapes, with dilation."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
-    rng = case_rng(hidden, seed=302)
-    name = "output_size.output_length"
-    outcomes, floats = [], []
-    with student_session() as session:
-        for n, k, s, padding, d in _length_cases(rng, hidden):
-            case = "output_length({})".format(checking.describe_case(
-                input_length=n, kernel_size=k, stride=s, padding=padding, dilation_rate=d))
-            actual = _as_length(student_call(session, name, n, k, s, padding, d, case=case),
-                                name, case)
-            if not isinstance(actual, (numbers.Integral, np.integer)):
-                floats.append((case, actual))
-            expected = keras_output_length(n, k, s, padding, d)
-            outcomes.append(Outcome(case, np.array(float(actual)), np.array(expected),
-                                    {m: np.array(v) for m, v in
-                                     _wrong_lengths(n, k, s, padding, d).items()}))
-    if floats and all(checking.matches(o.actual, o.expected, 0.0, 0.0) for o in outcomes):
-        case, value = floats[0]
-        checking.fail(name, case, "wrong_type", NOT_A_WHOLE_NUMBER_TYPE.format(
-            value=value, type=type(value).__name__))
-    compare_outcomes(name, outcomes, rtol=0.0, atol_fraction=0.0)
+    grade_output_lengths(_length_cases(case_rng(hidden, seed=302), hidden), _wrong_lengths)
 
 
 # ------------------------------------------------------------ strides with dilation

@@ -51,11 +51,19 @@ NOT_A_WHOLE_NUMBER_TYPE = (
     "becomes an array shape later.")
 
 
-def keras_output_length(n, k, s, padding):
-    """Keras's output height for an (n, 1) input, a (k, 1) kernel and strides (s, 1)."""
+def keras_output_length(n, k, s, padding, d=1):
+    """Keras's output height for an (n, 1) input, a (k, 1) kernel, strides (s, 1) and
+    dilation (d, 1) (chapter 03 asks for the dilation)."""
     keras = oracle.keras()
-    layer = keras.layers.Conv2D(1, (k, 1), strides=(s, 1), padding=padding)
-    return int(layer.compute_output_shape((1, n, 1, 1))[1])
+    if s == 1 or d == 1:
+        layer = keras.layers.Conv2D(1, (k, 1), strides=(s, 1), padding=padding,
+                                    dilation_rate=(d, 1))
+        return int(layer.compute_output_shape((1, n, 1, 1))[1])
+    # the layer refuses strides > 1 with dilation > 1; depthwise_conv computes it
+    out = keras.ops.depthwise_conv(np.zeros((1, n, 1, 1), np.float32),
+                                   np.zeros((k, 1, 1, 1), np.float32), strides=(s, 1),
+                                   padding=padding.lower(), dilation_rate=(d, 1))
+    return int(out.shape[1])
 
 
 def _wrong_lengths(n, k, s, padding):
@@ -113,32 +121,41 @@ def _short(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-@check
-def check_output_length(hidden=False):
-    """Exercise 1.1: `output_size.output_length(input_length, kernel_size, stride, padding)`
-    against the output shape of Keras's Conv2D (dilation_rate 1: chapter 03 checks it)."""
+LENGTH_ARGUMENTS = ("input_length", "kernel_size", "stride", "padding", "dilation_rate")
+
+
+def grade_output_lengths(cases, wrong_lengths):
+    """The student's `output_size.output_length(*args)` for each case (a tuple of its
+    arguments, dilation last and optional) against Keras's, exactly; `wrong_lengths(*args)`
+    gives {Misconception: the length it produces}. Right values returned as floats fail as a
+    wrong type. Chapters 01 (no dilation) and 03 (dilation) share it."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
-    rng = case_rng(hidden, seed=101)
     name = "output_size.output_length"
     outcomes, floats = [], []
     with student_session() as session:
-        for n, k, s, padding in _length_cases(rng, hidden):
+        for args in cases:
             case = "output_length({})".format(checking.describe_case(
-                input_length=n, kernel_size=k, stride=s, padding=padding))
-            actual = _as_length(student_call(session, name, n, k, s, padding, case=case),
-                                name, case)
+                **dict(zip(LENGTH_ARGUMENTS, args))))
+            actual = _as_length(student_call(session, name, *args, case=case), name, case)
             if not isinstance(actual, (numbers.Integral, np.integer)):
                 floats.append((case, actual))
-            expected = keras_output_length(n, k, s, padding)
-            outcomes.append(Outcome(case, np.array(float(actual)), np.array(expected),
-                                    {m: np.array(v) for m, v in
-                                     _wrong_lengths(n, k, s, padding).items()}))
+            outcomes.append(Outcome(case, np.array(float(actual)),
+                                    np.array(keras_output_length(*args)),
+                                    {m: np.array(v) for m, v in wrong_lengths(*args).items()}))
     if floats and all(checking.matches(o.actual, o.expected, 0.0, 0.0) for o in outcomes):
         # every value right, but as floats (e.g. np.ceil or math.floor on a float in numpy)
         case, value = floats[0]
         checking.fail(name, case, "wrong_type", NOT_A_WHOLE_NUMBER_TYPE.format(
             value=value, type=type(value).__name__))
     compare_outcomes(name, outcomes, rtol=0.0, atol_fraction=0.0)
+
+
+@check
+def check_output_length(hidden=False):
+    """Exercise 1.1: `output_size.output_length(input_length, kernel_size, stride, padding)`
+    against the output shape of Keras's Conv2D (dilation_rate 1: chapter 03 checks it)."""
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+    grade_output_lengths(_length_cases(case_rng(hidden, seed=101), hidden), _wrong_lengths)
 
 
 # ---------------------------------------------------------------------------- subsample
