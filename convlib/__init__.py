@@ -5,11 +5,11 @@
     y = layer(x)                      # x: (batch, height, width, channels), builds on first call
     grads = layer.backward(dy)        # {"input", "kernel", "bias"}, penalties included
 """
-from . import (activations, arguments, bias, constraints, conv, correlate, dilation, groups,
-               initializers, optimizers, output_size, padding, regularizers)
+from . import (activations, activity, arguments, bias, constraints, conv, correlate, dilation,
+               groups, initializers, optimizers, output_size, padding, regularizers)
 from .layer import Conv2D
 from .optimizers import SGD
 
-__all__ = ["Conv2D", "SGD", "activations", "arguments", "bias", "constraints", "conv",
-           "correlate", "dilation", "groups", "initializers", "optimizers", "output_size",
+__all__ = ["Conv2D", "SGD", "activations", "activity", "arguments", "bias", "constraints",
+           "conv", "correlate", "dilation", "groups", "initializers", "optimizers", "output_size",
            "padding", "regularizers"]

@@ -38,6 +38,7 @@ import numpy as np
 __all__ = [
     "compute_fans",
     "truncated_normal",
+    "variance_scaling_spread",
     "make_rng",
     "Initializer",
     "Zeros",
@@ -93,6 +94,24 @@ def truncated_normal(rng, shape, mean, stddev):
 
     Hint: draw standard normals z, redraw only the entries with |z| > 2 (a boolean mask),
     and scale at the end: mean + stddev * z.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def variance_scaling_spread(scale, mode, distribution, fan_in, fan_out):
+    """Return the spread VarianceScaling draws with: a standard deviation or a limit.
+
+    scale: a positive float; mode: "fan_in", "fan_out" or "fan_avg" ((fan_in + fan_out) / 2);
+    distribution: "truncated_normal", "untruncated_normal" or "uniform".
+    With fan chosen by `mode` (at least 1) and the target variance v = scale / fan:
+      truncated_normal:   the stddev to give `truncated_normal`: sqrt(v) / TRUNCATED_NORMAL_STD
+                          (cutting at 2 sigma shrinks the spread by that factor; undo it)
+      untruncated_normal: the stddev sqrt(v)
+      uniform:            the limit a of uniform(-a, a): sqrt(3 * v)
+    Returns a python float.
+
+    Hint: a uniform on [-a, a] has variance a**2 / 3.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -217,7 +236,13 @@ class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype="float32"):
-        return np.zeros(_standardize_shape(shape), dtype=_standardize_dtype(dtype, False))
+        """Return an array of zeros of shape `shape` and dtype `dtype`.
+
+        Already given: the standardized `shape` (a tuple) and `dtype` (a numpy dtype).
+        """
+        shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, False)
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
 
 class Ones(Initializer):
@@ -241,9 +266,13 @@ class Constant(Initializer):
         self.value = value.item() if isinstance(value, np.generic) else value
 
     def __call__(self, shape, dtype="float32"):
-        return np.full(
-            _standardize_shape(shape), self.value, dtype=_standardize_dtype(dtype, False)
-        )
+        """Return an array of shape `shape` and dtype `dtype` with every entry self.value.
+
+        Already given: the standardized `shape` (a tuple) and `dtype` (a numpy dtype).
+        """
+        shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, False)
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
     def get_config(self):
         return {"value": self.value}
@@ -272,8 +301,15 @@ class RandomNormal(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype="float32"):
+        """Return normal(self.mean, self.stddev) draws of shape `shape`, cast to `dtype`.
+
+        Already given: the standardized `shape` and `dtype`, and `rng`, a numpy Generator made
+        from self.seed (an int seed gives the same values on every call).
+        """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
-        return make_rng(self.seed).normal(self.mean, self.stddev, shape).astype(dtype)
+        rng = make_rng(self.seed)
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -293,8 +329,15 @@ class RandomUniform(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype="float32"):
+        """Return uniform draws on [self.minval, self.maxval) of shape `shape`, cast to `dtype`.
+
+        Already given: the standardized `shape` and `dtype`, and `rng`, a numpy Generator made
+        from self.seed (an int seed gives the same values on every call).
+        """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
-        return make_rng(self.seed).uniform(self.minval, self.maxval, shape).astype(dtype)
+        rng = make_rng(self.seed)
+        # YOUR CODE HERE
+        raise NotImplementedError()
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -351,17 +394,18 @@ class VarianceScaling(RandomInitializer):
     def __call__(self, shape, dtype="float32"):
         """Return values with variance self.scale / fan, drawn from self.distribution.
 
-        fan: fan_in, fan_out or (fan_in + fan_out) / 2 by self.mode, at least 1.
-        With v = scale / fan:
-          truncated_normal:   truncated_normal(rng, shape, 0, sqrt(v) / TRUNCATED_NORMAL_STD)
-          untruncated_normal: normal with stddev sqrt(v)
-          uniform:            uniform on [-limit, limit) with limit = sqrt(3 * v)
+        spread = variance_scaling_spread(self.scale, self.mode, self.distribution,
+                                         *compute_fans(shape)), then
+          truncated_normal:   truncated_normal(rng, shape, 0, spread)
+          untruncated_normal: a normal with mean 0 and stddev `spread`
+          uniform:            uniform on [-spread, spread)
         Return the array cast to `dtype`, shape `shape`.
 
         Already given: the standardized `shape` and `dtype`, `rng` (a Generator) and
         `fan_in, fan_out = compute_fans(shape)`.
 
-        Hint: a uniform on [-a, a] has variance a**2 / 3.
+        Hint: draw everything from `rng` (rng.normal, rng.uniform), so that an int seed gives
+        the same values on every call.
         """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
         rng = make_rng(self.seed)

@@ -10,6 +10,7 @@ Backward:  gradients of  sum(grad_output * y) + sum(layer.losses)  with respect 
 import numpy as np
 
 from . import activations, constraints, initializers, regularizers
+from .activity import activity_penalty, activity_penalty_gradient
 from .arguments import (standardize_data_format, standardize_pair, standardize_padding,
                         standardize_positive_int)
 from .bias import add_bias, bias_gradient
@@ -155,8 +156,7 @@ class Conv2D:
         batch = x.shape[0]
         if self.activity_regularizer is not None:
             # Keras >= 3.14 divides the activity penalty by the batch size.
-            penalty = float(self.activity_regularizer(y))
-            self._activity_loss = penalty / batch if batch else 0.0
+            self._activity_loss = activity_penalty(self.activity_regularizer, y)
         self._cache = (conv_cache, z, y, batch)
         return y
 

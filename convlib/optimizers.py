@@ -2,13 +2,42 @@
 
 Keras applies a weight's constraint right after each update (never at initialisation):
     kernel <- kernel_constraint(kernel - learning_rate * grad_kernel)
+
+`sgd_step` is that step on one weight array; `SGD.apply_gradients` runs it on a layer's
+kernel and bias.
 """
 import math
 
 import numpy as np
 
+__all__ = ["sgd_step", "SGD"]
+
+
+def sgd_step(weight, grad, learning_rate, constraint=None):
+    """Return the weight after one SGD step, with the constraint applied after the update.
+
+    weight, grad: float32 arrays of the same shape; learning_rate: a positive float;
+    constraint: None or a callable (a convlib constraint) that maps an array to an array.
+        new = weight - learning_rate * grad
+        new = constraint(new)          (only when a constraint is given)
+    Returns a new float32 array of the weight's shape; `weight` itself is not modified.
+
+    Hint: the constraint sees the *updated* weight, and nothing else: not the gradient, not
+    the old weight.
+    """
+    weight = np.asarray(weight, dtype=np.float32)
+    grad = np.asarray(grad, dtype=np.float32)
+    if grad.shape != weight.shape:
+        raise ValueError(f"`grad` must have the weight's shape {weight.shape}; "
+                         f"received grad of shape {grad.shape}")
+    lr = np.float32(learning_rate)
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
 
 class SGD:
+    """Plain stochastic gradient descent: w <- constraint(w - learning_rate * grad)."""
+
     def __init__(self, learning_rate=0.01):
         if (not isinstance(learning_rate, (int, float)) or isinstance(learning_rate, bool)
                 or not math.isfinite(learning_rate) or learning_rate <= 0):
@@ -18,9 +47,11 @@ class SGD:
 
     def apply_gradients(self, layer, grads):
         """Update layer.kernel (and layer.bias) in place from layer.backward(...)'s dict."""
-        lr = np.float32(self.learning_rate)
-        # YOUR CODE HERE
-        raise NotImplementedError()
+        layer.kernel = sgd_step(layer.kernel, grads["kernel"], self.learning_rate,
+                                layer.kernel_constraint)
+        if layer.use_bias:
+            layer.bias = sgd_step(layer.bias, grads["bias"], self.learning_rate,
+                                  layer.bias_constraint)
 
     def get_config(self):
         return {"learning_rate": self.learning_rate}

@@ -38,6 +38,7 @@ import numpy as np
 __all__ = [
     "compute_fans",
     "truncated_normal",
+    "variance_scaling_spread",
     "make_rng",
     "Initializer",
     "Zeros",
@@ -108,6 +109,31 @@ def truncated_normal(rng, shape, mean, stddev):
         z[outside] = rng.standard_normal(int(outside.sum()))
         outside = np.abs(z) > 2.0
     return mean + stddev * z
+    ### END SOLUTION
+
+
+def variance_scaling_spread(scale, mode, distribution, fan_in, fan_out):
+    """Return the spread VarianceScaling draws with: a standard deviation or a limit.
+
+    scale: a positive float; mode: "fan_in", "fan_out" or "fan_avg" ((fan_in + fan_out) / 2);
+    distribution: "truncated_normal", "untruncated_normal" or "uniform".
+    With fan chosen by `mode` (at least 1) and the target variance v = scale / fan:
+      truncated_normal:   the stddev to give `truncated_normal`: sqrt(v) / TRUNCATED_NORMAL_STD
+                          (cutting at 2 sigma shrinks the spread by that factor; undo it)
+      untruncated_normal: the stddev sqrt(v)
+      uniform:            the limit a of uniform(-a, a): sqrt(3 * v)
+    Returns a python float.
+
+    Hint: a uniform on [-a, a] has variance a**2 / 3.
+    """
+    ### BEGIN SOLUTION
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    variance = scale / max(1.0, fan)
+    if distribution == "truncated_normal":
+        return math.sqrt(variance) / TRUNCATED_NORMAL_STD
+    if distribution == "untruncated_normal":
+        return math.sqrt(variance)
+    return math.sqrt(3.0 * variance)
     ### END SOLUTION
 
 
@@ -230,7 +256,14 @@ class Zeros(Initializer):
     """All zeros."""
 
     def __call__(self, shape, dtype="float32"):
-        return np.zeros(_standardize_shape(shape), dtype=_standardize_dtype(dtype, False))
+        """Return an array of zeros of shape `shape` and dtype `dtype`.
+
+        Already given: the standardized `shape` (a tuple) and `dtype` (a numpy dtype).
+        """
+        shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, False)
+        ### BEGIN SOLUTION
+        return np.zeros(shape, dtype=dtype)
+        ### END SOLUTION
 
 
 class Ones(Initializer):
@@ -254,9 +287,14 @@ class Constant(Initializer):
         self.value = value.item() if isinstance(value, np.generic) else value
 
     def __call__(self, shape, dtype="float32"):
-        return np.full(
-            _standardize_shape(shape), self.value, dtype=_standardize_dtype(dtype, False)
-        )
+        """Return an array of shape `shape` and dtype `dtype` with every entry self.value.
+
+        Already given: the standardized `shape` (a tuple) and `dtype` (a numpy dtype).
+        """
+        shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, False)
+        ### BEGIN SOLUTION
+        return np.full(shape, self.value, dtype=dtype)
+        ### END SOLUTION
 
     def get_config(self):
         return {"value": self.value}
@@ -285,8 +323,16 @@ class RandomNormal(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype="float32"):
+        """Return normal(self.mean, self.stddev) draws of shape `shape`, cast to `dtype`.
+
+        Already given: the standardized `shape` and `dtype`, and `rng`, a numpy Generator made
+        from self.seed (an int seed gives the same values on every call).
+        """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
-        return make_rng(self.seed).normal(self.mean, self.stddev, shape).astype(dtype)
+        rng = make_rng(self.seed)
+        ### BEGIN SOLUTION
+        return rng.normal(self.mean, self.stddev, shape).astype(dtype)
+        ### END SOLUTION
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -306,8 +352,16 @@ class RandomUniform(RandomInitializer):
         super().__init__(seed)
 
     def __call__(self, shape, dtype="float32"):
+        """Return uniform draws on [self.minval, self.maxval) of shape `shape`, cast to `dtype`.
+
+        Already given: the standardized `shape` and `dtype`, and `rng`, a numpy Generator made
+        from self.seed (an int seed gives the same values on every call).
+        """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
-        return make_rng(self.seed).uniform(self.minval, self.maxval, shape).astype(dtype)
+        rng = make_rng(self.seed)
+        ### BEGIN SOLUTION
+        return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
+        ### END SOLUTION
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -364,35 +418,31 @@ class VarianceScaling(RandomInitializer):
     def __call__(self, shape, dtype="float32"):
         """Return values with variance self.scale / fan, drawn from self.distribution.
 
-        fan: fan_in, fan_out or (fan_in + fan_out) / 2 by self.mode, at least 1.
-        With v = scale / fan:
-          truncated_normal:   truncated_normal(rng, shape, 0, sqrt(v) / TRUNCATED_NORMAL_STD)
-          untruncated_normal: normal with stddev sqrt(v)
-          uniform:            uniform on [-limit, limit) with limit = sqrt(3 * v)
+        spread = variance_scaling_spread(self.scale, self.mode, self.distribution,
+                                         *compute_fans(shape)), then
+          truncated_normal:   truncated_normal(rng, shape, 0, spread)
+          untruncated_normal: a normal with mean 0 and stddev `spread`
+          uniform:            uniform on [-spread, spread)
         Return the array cast to `dtype`, shape `shape`.
 
         Already given: the standardized `shape` and `dtype`, `rng` (a Generator) and
         `fan_in, fan_out = compute_fans(shape)`.
 
-        Hint: a uniform on [-a, a] has variance a**2 / 3.
+        Hint: draw everything from `rng` (rng.normal, rng.uniform), so that an int seed gives
+        the same values on every call.
         """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
         rng = make_rng(self.seed)
         fan_in, fan_out = compute_fans(shape)
         ### BEGIN SOLUTION
-        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[
-            self.mode
-        ]
-        variance = self.scale / max(1.0, fan)
+        spread = variance_scaling_spread(self.scale, self.mode, self.distribution,
+                                         fan_in, fan_out)
         if self.distribution == "truncated_normal":
-            # the cut at 2 sigma shrinks the spread by TRUNCATED_NORMAL_STD: undo it
-            stddev = math.sqrt(variance) / TRUNCATED_NORMAL_STD
-            values = truncated_normal(rng, shape, 0.0, stddev)
+            values = truncated_normal(rng, shape, 0.0, spread)
         elif self.distribution == "untruncated_normal":
-            values = rng.normal(0.0, math.sqrt(variance), shape)
+            values = rng.normal(0.0, spread, shape)
         else:
-            limit = math.sqrt(3.0 * variance)
-            values = rng.uniform(-limit, limit, shape)
+            values = rng.uniform(-spread, spread, shape)
         return values.astype(dtype)
         ### END SOLUTION
 

@@ -10,6 +10,7 @@ Backward:  gradients of  sum(grad_output * y) + sum(layer.losses)  with respect 
 import numpy as np
 
 from . import activations, constraints, initializers, regularizers
+from .activity import activity_penalty, activity_penalty_gradient
 from .arguments import (standardize_data_format, standardize_pair, standardize_padding,
                         standardize_positive_int)
 from .bias import add_bias, bias_gradient
@@ -160,8 +161,7 @@ class Conv2D:
         batch = x.shape[0]
         if self.activity_regularizer is not None:
             # Keras >= 3.14 divides the activity penalty by the batch size.
-            penalty = float(self.activity_regularizer(y))
-            self._activity_loss = penalty / batch if batch else 0.0
+            self._activity_loss = activity_penalty(self.activity_regularizer, y)
         self._cache = (conv_cache, z, y, batch)
         return y
 
@@ -192,9 +192,8 @@ class Conv2D:
             raise ValueError(f"grad_output must have the output's shape {y.shape}. "
                              f"Received shape {grad_output.shape}.")
         ### BEGIN SOLUTION
-        if self.activity_regularizer is not None and batch:
-            grad_output = grad_output + regularizers.penalty_gradient(
-                self.activity_regularizer, y) / batch
+        if self.activity_regularizer is not None:
+            grad_output = grad_output + activity_penalty_gradient(self.activity_regularizer, y)
         grad_z = activations.backward(self.activation, z, y, grad_output)
         grad_x, grad_kernel = conv2d_backward(np.asarray(grad_z, dtype=FLOATX), conv_cache)
         if self.kernel_regularizer is not None:
