@@ -58,11 +58,10 @@ class Conv2D:
             raise ValueError(f"`use_bias` must be True or False. Received: use_bias={use_bias!r}")
         self.use_bias = bool(use_bias)
         self.activation = activations.get(activation)
-        # Keras: a None initializer means glorot_uniform for float weights, bias included.
-        self.kernel_initializer = initializers.get(
-            "glorot_uniform" if kernel_initializer is None else kernel_initializer)
-        self.bias_initializer = initializers.get(
-            "glorot_uniform" if bias_initializer is None else bias_initializer)
+        # Keras keeps a None initializer as None (so get_config says None) and draws
+        # glorot_uniform for it when the weight is made, bias included: see build.
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
@@ -126,6 +125,8 @@ class Conv2D:
 
     @staticmethod
     def _initial_value(initializer, shape, what):
+        if initializer is None:  # Keras's add_weight: no initializer means glorot_uniform
+            initializer = initializers.get("glorot_uniform")
         value = np.asarray(initializer(shape, dtype="float32"), dtype=FLOATX)
         if value.shape != shape:
             raise ValueError(f"The {what} initializer returned shape {value.shape}, "
