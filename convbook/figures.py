@@ -95,7 +95,10 @@ def _function_name(err):
     """The reader's function that failed: the stub that raised, else the one called."""
     found = re.search(r"`([\w.]+)`,? (?:which )?is not implemented yet", str(err))
     target = found.group(1) if found else (err.target or "")
-    return target.rsplit(".", 1)[-1] or "convlib"
+    parts = target.split(".")
+    if len(parts) >= 2 and parts[-2][:1].isupper():  # a method: keep its class, L2.__call__
+        return ".".join(parts[-2:])
+    return parts[-1] or "convlib"
 
 
 def _why_missing(err, todo):
@@ -104,6 +107,8 @@ def _why_missing(err, todo):
     if err.kind == "not_implemented":
         found = re.search(r"exercises? \d+(?:\.\d+)?(?:(?:,| and) \d+(?:\.\d+)?)*", todo)
         exercise = f" ({found.group(0)})" if found else ""
+        if name.rsplit(".", 1)[0] not in todo:  # not this figure's exercise: an earlier one
+            exercise = " (an exercise this one builds on)"
         return (f"{KERAS_ONLY} — your {name} is not written yet{exercise}: implement it and "
                 f"{SEE_YOURS}")
     if err.kind == "exception" and err.exc_type:

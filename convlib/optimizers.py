@@ -4,13 +4,15 @@ Keras applies a weight's constraint right after each update (never at initialisa
     kernel <- kernel_constraint(kernel - learning_rate * grad_kernel)
 
 `sgd_step` is that step on one weight array; `SGD.apply_gradients` runs it on a layer's
-kernel and bias.
+kernel and bias. `ClipWeights` (given) is a constraint of another kind than the four of
+convlib/constraints.py, elementwise: chapter 12's check steps with it too, so that the step
+is graded even while a constraint of chapter 11 is unfinished.
 """
 import math
 
 import numpy as np
 
-__all__ = ["sgd_step", "SGD"]
+__all__ = ["sgd_step", "SGD", "ClipWeights"]
 
 
 def sgd_step(weight, grad, learning_rate, constraint=None):
@@ -33,6 +35,30 @@ def sgd_step(weight, grad, learning_rate, constraint=None):
     lr = np.float32(learning_rate)
     # YOUR CODE HERE
     raise NotImplementedError()
+
+
+class ClipWeights:
+    """A given constraint: clip every weight into [min_value, max_value] (elementwise).
+
+    Keras takes any callable as a constraint (`variable.constraint = fn`); this one is
+    `keras.ops.clip(w, min_value, max_value)`. Unlike MaxNorm it looks at each weight alone.
+    """
+
+    def __init__(self, min_value, max_value):
+        if not (isinstance(min_value, (int, float)) and isinstance(max_value, (int, float))
+                and math.isfinite(min_value) and math.isfinite(max_value)
+                and min_value <= max_value):
+            raise ValueError("`min_value` and `max_value` must be finite numbers with "
+                             f"min_value <= max_value; received min_value={min_value!r}, "
+                             f"max_value={max_value!r}")
+        self.min_value, self.max_value = float(min_value), float(max_value)
+
+    def __call__(self, w):
+        w = np.asarray(w, dtype=np.float32)
+        return np.clip(w, np.float32(self.min_value), np.float32(self.max_value))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value}
 
 
 class SGD:

@@ -335,8 +335,23 @@ def test_what_went_wrong_in_one_line(capsys):
     with figures.from_your_convlib("Implement conv2d_valid (exercise 0.2).",
                                    keras_figure=lambda missing: drawn.append(missing)):
         raise calls
-    assert "your correlate2d is not written yet (exercise 0.2)" in drawn[-1], drawn[-1]
+    assert ("your correlate2d is not written yet (an exercise this one builds on)"
+            in drawn[-1]), drawn[-1]
     assert capsys.readouterr().out.count("\n") == 1
+    # a method of a class: named with its class; the figure's own exercise number is kept
+    method = StudentError("`regularizers.L2.__call__` is not implemented yet (it still raises "
+                          "NotImplementedError).", kind="not_implemented",
+                          target="regularizers.L2.__call__")
+    with figures.from_your_convlib("Implement L1.__call__ and L2.__call__ (exercises 8.1, "
+                                   "8.2).", keras_figure=lambda missing: drawn.append(missing)):
+        raise method
+    assert "your L2.__call__ is not written yet (exercises 8.1, 8.2)" in drawn[-1], drawn[-1]
+    with figures.from_your_convlib("Implement activity_penalty (exercise 10.1).",
+                                   keras_figure=lambda missing: drawn.append(missing)):
+        raise method
+    assert ("your L2.__call__ is not written yet (an exercise this one builds on)"
+            in drawn[-1]), drawn[-1]
+    capsys.readouterr()
 
 
 # ---------------------------------------------------------- the chapters' cells, end to end

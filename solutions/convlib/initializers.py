@@ -77,7 +77,8 @@ def compute_fans(shape):
       * rank 1, (n,): (n, n)
       * rank 2, (in, out): (in, out)
       * rank >= 3, a conv kernel (*spatial, in, out): with receptive = prod(spatial),
-        fan_in = in * receptive and fan_out = out * receptive.
+        fan_in = in * receptive and fan_out = out * receptive. (A grouped Conv2D's kernel
+        is (kh, kw, in_channels // groups, filters): its shape already holds the group.)
 
     Hint: `math.prod(())` is 1. Return python ints.
     """
@@ -258,7 +259,11 @@ class Zeros(Initializer):
     def __call__(self, shape, dtype="float32"):
         """Return an array of zeros of shape `shape` and dtype `dtype`.
 
+        Like Keras: Zeros()((3,), "int32") is array([0, 0, 0], dtype=int32), and without a
+        dtype the array is float32 (Keras's floatx). shape () gives a 0-d array.
         Already given: the standardized `shape` (a tuple) and `dtype` (a numpy dtype).
+
+        Hint: numpy's array constructors take a `dtype=`; without it they make float64.
         """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, False)
         ### BEGIN SOLUTION
@@ -289,7 +294,13 @@ class Constant(Initializer):
     def __call__(self, shape, dtype="float32"):
         """Return an array of shape `shape` and dtype `dtype` with every entry self.value.
 
+        The value is converted to `dtype` as a cast converts it, like Keras:
+        Constant(2.7)((2,), "int32") is array([2, 2], dtype=int32) (cut toward zero), and
+        Constant(3)((2,)) is array([3., 3.], dtype=float32).
         Already given: the standardized `shape` (a tuple) and `dtype` (a numpy dtype).
+
+        Hint: the array's dtype must be `dtype` whatever the type of self.value; numpy takes
+        the dtype from the value unless told otherwise.
         """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, False)
         ### BEGIN SOLUTION
@@ -325,8 +336,14 @@ class RandomNormal(RandomInitializer):
     def __call__(self, shape, dtype="float32"):
         """Return normal(self.mean, self.stddev) draws of shape `shape`, cast to `dtype`.
 
+        self.stddev is the standard deviation (not the variance): the draws have mean
+        self.mean and variance self.stddev ** 2.
         Already given: the standardized `shape` and `dtype`, and `rng`, a numpy Generator made
-        from self.seed (an int seed gives the same values on every call).
+        from self.seed. Draw from `rng` and from nothing else: then an int seed gives the same
+        values on every call (as in Keras), a Generator seed advances on every call, and
+        seed=None gives fresh values.
+
+        Hint: Generator methods draw float64 whatever you need; cast at the end.
         """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
         rng = make_rng(self.seed)
@@ -354,8 +371,14 @@ class RandomUniform(RandomInitializer):
     def __call__(self, shape, dtype="float32"):
         """Return uniform draws on [self.minval, self.maxval) of shape `shape`, cast to `dtype`.
 
+        Both ends count: RandomUniform(0.5, 2.0) draws between 0.5 and 2.0, not around 0.
         Already given: the standardized `shape` and `dtype`, and `rng`, a numpy Generator made
-        from self.seed (an int seed gives the same values on every call).
+        from self.seed. Draw from `rng` and from nothing else: then an int seed gives the same
+        values on every call (as in Keras), a Generator seed advances on every call, and
+        seed=None gives fresh values.
+
+        Hint: a Generator has a method for exactly this distribution; read what its first two
+        arguments mean.
         """
         shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
         rng = make_rng(self.seed)

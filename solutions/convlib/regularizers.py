@@ -109,8 +109,10 @@ class L1(Regularizer):
         self.l1 = validate_factor(0.01 if l1 is None else l1, "l1")
 
     def __call__(self, x):
-        """Penalty l1 * sum(|x|) over every entry of `x` (any shape); returns a float.
+        """Exercise 8.1: the penalty l1 * sum(|x|), summed over EVERY entry of `x`.
 
+        x: a weight array of any shape, e.g. a kernel (kh, kw, in_channels, filters).
+        Returns one python float. The factor is self.l1 (0.01 unless given).
         Hint: compute in x's dtype (float32) and convert the result with `float(...)`.
         """
         x = _as_float_array(x)
@@ -119,10 +121,11 @@ class L1(Regularizer):
         ### END SOLUTION
 
     def gradient(self, x):
-        """d penalty / d x = l1 * sign(x), shaped like `x`.
+        """Exercise 9.1: d penalty / d x = l1 * sign(x), an array shaped like `x`.
 
-        |x| has no derivative at 0; use 0 there (what TensorFlow's gradient of abs gives).
-        Hint: np.sign already returns 0 at 0.
+        |x| has no derivative at 0; use 0 there, as TensorFlow's gradient of abs does (a
+        freshly initialised bias is all zeros, so this case is common).
+        Hint: np.sign returns 0 at 0 (dividing x by |x| would give NaN there).
         """
         x = _as_float_array(x)
         ### BEGIN SOLUTION
@@ -140,9 +143,12 @@ class L2(Regularizer):
         self.l2 = validate_factor(0.01 if l2 is None else l2, "l2")
 
     def __call__(self, x):
-        """Penalty l2 * sum(x**2) over every entry of `x` (any shape); returns a float.
+        """Exercise 8.2: the penalty l2 * sum(x**2), summed over EVERY entry of `x`.
 
-        Hint: Keras has no 1/2 in front (unlike "weight decay" written as l2/2 * ||w||^2).
+        x: a weight array of any shape. Returns one python float. The factor is self.l2.
+        Keras has no 1/2 in front (unlike "weight decay" written as l2/2 * ||w||^2) and no
+        square root: it is the squared norm.
+        Hint: np.square keeps x's dtype; convert the result with `float(...)`.
         """
         x = _as_float_array(x)
         ### BEGIN SOLUTION
@@ -150,7 +156,7 @@ class L2(Regularizer):
         ### END SOLUTION
 
     def gradient(self, x):
-        """d penalty / d x = 2 * l2 * x, shaped like `x`.
+        """Exercise 9.2: d penalty / d x = 2 * l2 * x, an array shaped like `x`.
 
         Hint: the 2 comes from differentiating x**2; there is no 1/2 to cancel it.
         """
@@ -177,8 +183,10 @@ class L1L2(Regularizer):
         self.l2 = validate_factor(0.0 if l2 is None else l2, "l2")
 
     def __call__(self, x):
-        """Penalty l1 * sum(|x|) + l2 * sum(x**2) over every entry of `x`; returns a float.
+        """Exercise 8.3: the penalty l1 * sum(|x|) + l2 * sum(x**2), over every entry of `x`.
 
+        Both factors (self.l1, self.l2) default to 0, so L1L2() and get("l1l2") give 0.
+        Returns one python float.
         Hint: reuse the two formulas of L1 and L2; a zero factor contributes nothing.
         """
         x = _as_float_array(x)
@@ -193,7 +201,8 @@ class L1L2(Regularizer):
         ### END SOLUTION
 
     def gradient(self, x):
-        """d penalty / d x = l1 * sign(x) + 2 * l2 * x, shaped like `x` (0 for sign(0)).
+        """Exercise 9.3: d penalty / d x = l1 * sign(x) + 2 * l2 * x, shaped like `x`
+        (sign(0) = 0, as in TensorFlow).
 
         Hint: the derivative of a sum is the sum of the derivatives.
         """
