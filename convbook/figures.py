@@ -105,10 +105,11 @@ def _why_missing(err, todo):
     """The banner of the figure drawn from Keras's answer alone: why yours is not there."""
     name = _function_name(err)
     if err.kind == "not_implemented":
-        found = re.search(r"exercises? \d+(?:\.\d+)?(?:(?:,| and) \d+(?:\.\d+)?)*", todo)
+        found = re.search(r"exercises? \d+(?:\.\d+)?(?:(?:,| and| to) \d+(?:\.\d+)?)*", todo)
         exercise = f" ({found.group(0)})" if found else ""
-        if name.rsplit(".", 1)[0] not in todo:  # not this figure's exercise: an earlier one
-            exercise = " (an exercise this one builds on)"
+        names_functions = re.search(r"Implement (?!exercises?\b)\w", todo)
+        if names_functions and name.rsplit(".", 1)[0] not in todo:
+            exercise = " (an exercise this one builds on)"  # not one this figure names
         return (f"{KERAS_ONLY} — your {name} is not written yet{exercise}: implement it and "
                 f"{SEE_YOURS}")
     if err.kind == "exception" and err.exc_type:

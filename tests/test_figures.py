@@ -351,6 +351,11 @@ def test_what_went_wrong_in_one_line(capsys):
         raise method
     assert ("your L2.__call__ is not written yet (an exercise this one builds on)"
             in drawn[-1]), drawn[-1]
+    with figures.from_your_convlib("Implement exercises 6.1 to 6.4, then re-run this cell.",
+                                   keras_figure=lambda missing: drawn.append(missing)):
+        raise StudentError("`initializers.compute_fans` is not implemented yet.",
+                           kind="not_implemented", target="initializers.compute_fans")
+    assert "(exercises 6.1 to 6.4)" in drawn[-1], drawn[-1]
     capsys.readouterr()
 
 
