@@ -17,9 +17,15 @@ BIAS_CONSTRAINTS = [None, ("MaxNorm", {"max_value": 0.2}), "non_neg",
                     ("UnitNorm", {"axis": 0})]
 
 
-def random_case(index):
-    """A random but valid Keras Conv2D configuration plus an input shape."""
-    rng = np.random.default_rng(1000 + index)
+def random_case(index, large=False):
+    """A random but valid Keras Conv2D configuration plus an input shape.
+
+    large=True: batches of 2 to 8, 8 to 40 pixels beyond the kernel's span, 2 to 8 channels
+    and filters per group (the small cases reach every argument; these reach sizes where
+    blocked BLAS paths and several windows per pixel matter).
+    """
+    rng = np.random.default_rng((5000 if large else 1000) + index)
+    low, high = (8, 41) if large else (0, 9)
     groups = int(rng.choice([1, 1, 1, 2, 3]))
     kernel_size = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
     if rng.random() < 0.5:
@@ -30,10 +36,11 @@ def random_case(index):
         dilation = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
     padding = str(rng.choice(["valid", "same"]))
     span = [d * (k - 1) + 1 for k, d in zip(kernel_size, dilation)]
-    height = int(rng.integers(span[0], span[0] + 9))
-    width = int(rng.integers(span[1], span[1] + 9))
+    height = int(rng.integers(span[0] + low, span[0] + high))
+    width = int(rng.integers(span[1] + low, span[1] + high))
+    per_group = (2, 9) if large else (1, 4)
     case = dict(
-        filters=groups * int(rng.integers(1, 4)),
+        filters=groups * int(rng.integers(*per_group)),
         kernel_size=kernel_size,
         strides=strides,
         padding=padding,
@@ -50,8 +57,8 @@ def random_case(index):
     )
     if hits_keras_channels_first_bias_bug(case, width):
         case["filters"] += groups
-    batch = int(rng.integers(1, 4))
-    channels = groups * int(rng.integers(1, 4))
+    batch = int(rng.integers(2, 9)) if large else int(rng.integers(1, 4))
+    channels = groups * int(rng.integers(*per_group))
     if case["data_format"] == "channels_last":
         input_shape = (batch, height, width, channels)
     else:

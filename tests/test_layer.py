@@ -12,6 +12,7 @@ from keras_cases import make_pair, random_case
 from tolerances import LOSS_RTOL, assert_close
 
 N_SWEEP_CASES = 160
+N_LARGE_CASES = 24
 LEARNING_RATE = 0.05
 
 
@@ -30,7 +31,18 @@ def keras_forward_backward(tf, klayer, x, upstream):
 
 @pytest.mark.parametrize("index", range(N_SWEEP_CASES))
 def test_random_configuration_matches_keras(index, keras, tf, rng):
-    case, input_shape = random_case(index)
+    assert_layer_matches_keras(index, *random_case(index), keras, tf, rng)
+
+
+@pytest.mark.parametrize("index", range(N_LARGE_CASES))
+def test_large_random_configuration_matches_keras(index, keras, tf, rng):
+    """Batches of 2 to 8 and inputs up to 40 pixels beyond the kernel's span."""
+    case, input_shape = random_case(index, large=True)
+    assert input_shape[0] >= 2
+    assert_layer_matches_keras(f"large {index}", case, input_shape, keras, tf, rng)
+
+
+def assert_layer_matches_keras(index, case, input_shape, keras, tf, rng):
     klayer, clayer = make_pair(keras, case, input_shape, rng)
     x = rng.standard_normal(input_shape).astype(np.float32)
     y_keras_shape = klayer.compute_output_shape(input_shape)
