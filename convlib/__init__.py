@@ -6,10 +6,11 @@
     grads = layer.backward(dy)        # {"input", "kernel", "bias"}, penalties included
 """
 from . import (activations, activity, arguments, bias, constraints, conv, correlate, dilation,
-               groups, initializers, optimizers, output_size, padding, regularizers)
+               gradcheck, groups, initializers, network, optimizers, output_size, padding,
+               regularizers)
 from .layer import Conv2D
 from .optimizers import SGD
 
 __all__ = ["Conv2D", "SGD", "activations", "activity", "arguments", "bias", "constraints",
-           "conv", "correlate", "dilation", "groups", "initializers", "optimizers", "output_size",
-           "padding", "regularizers"]
+           "conv", "correlate", "dilation", "gradcheck", "groups", "initializers", "network",
+           "optimizers", "output_size", "padding", "regularizers"]

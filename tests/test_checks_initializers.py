@@ -37,6 +37,7 @@ CHECKS = [
     checks.check_variance_scaling_spread,
     checks.check_truncated_normal,
     checks.check_variance_scaling,
+    checks.check_orthogonal,
 ]
 NAMES = [c.__name__ for c in CHECKS]
 
@@ -52,6 +53,7 @@ FIRST_STUB = {
     "check_truncated_normal": "initializers.truncated_normal",
     # VarianceScaling.__call__ starts with the given `compute_fans(shape)`
     "check_variance_scaling": "initializers.compute_fans",
+    "check_orthogonal": "initializers.Orthogonal.__call__",
 }
 
 
@@ -419,3 +421,125 @@ def test_the_notebook_has_a_check_cell_per_check():
     for check in CHECKS:
         assert f"checks.{check.__name__}()" in sources, check.__name__
         assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__
+
+
+# ------------------------------------------------------------------- Orthogonal (exercise 6.5)
+# The check grades exact properties (shape, dtype, W^T W = gain**2 I, seeded determinism),
+# which a correct solution never fails, and one statistic, the fraction of positive diagonal
+# entries, which a correct solution fails with probability at most SIGN_DELTA = 1e-7 per
+# check call (Hoeffding on N >= 1500 fair coins; derived in the check module).
+
+WRONG_ORTHOGONAL = '''
+
+def _wrong_orthogonal(self, shape, dtype="float32"):
+    shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
+    rng = make_rng(self.seed)
+    rows, cols = math.prod(shape[:-1]), shape[-1]
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+{body}
+
+
+Orthogonal.__call__ = _wrong_orthogonal
+'''
+
+
+def _orthogonal_body(code):
+    import textwrap
+    return WRONG_ORTHOGONAL.format(body=textwrap.indent(textwrap.dedent(code).strip("\n"),
+                                                        "    "))
+
+
+ORTHOGONAL_MISCONCEPTIONS = {
+    "orthogonal-not-transposed": (None, _orthogonal_body("""
+        q = q * np.sign(np.diag(r))
+        return (self.gain * q).reshape(shape).astype(dtype)
+        """), checks.check_orthogonal, checks.ORTHO_NOT_TRANSPOSED),
+    "orthogonal-gain-ignored": (None, _orthogonal_body("""
+        q = q * np.sign(np.diag(r))
+        return (q.T if rows < cols else q).reshape(shape).astype(dtype)
+        """), checks.check_orthogonal, checks.ORTHO_GAIN_IGNORED),
+    "orthogonal-wrong-flatten": (None, _orthogonal_body("""
+        rows, cols = shape[0], math.prod(shape[1:])
+        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q = q * np.sign(np.diag(r))
+        return (self.gain * (q.T if rows < cols else q)).reshape(shape).astype(dtype)
+        """), checks.check_orthogonal, checks.ORTHO_WRONG_FLATTEN),
+    "orthogonal-returned-r": (None, _orthogonal_body("""
+        q, r = np.linalg.qr(a, mode="complete")
+        return (self.gain * (r.T if rows < cols else r)).reshape(shape).astype(dtype)
+        """), checks.check_orthogonal, checks.ORTHO_RETURNED_R),
+    "orthogonal-unnormalised": (None, _orthogonal_body("""
+        q = q * np.diag(r)           # Gram-Schmidt without dividing by the norms
+        return (self.gain * (q.T if rows < cols else q)).reshape(shape).astype(dtype)
+        """), checks.check_orthogonal, checks.ORTHO_UNNORMALISED),
+    "orthogonal-no-sign-correction": (None, _orthogonal_body("""
+        return (self.gain * (q.T if rows < cols else q)).reshape(shape).astype(dtype)
+        """), checks.check_orthogonal, checks.ORTHO_NO_SIGN_CORRECTION),
+}
+MISCONCEPTIONS.update(ORTHOGONAL_MISCONCEPTIONS)   # so that every misconception is tested
+
+
+@pytest.mark.parametrize("name", list(ORTHOGONAL_MISCONCEPTIONS))
+def test_orthogonal_misconception_is_named(name, tmp_path, monkeypatch, capfd):
+    test_misconception_is_named(name, tmp_path, monkeypatch, capfd)
+
+
+def test_orthogonal_of_another_stream_passes(tmp_path, monkeypatch, capfd):
+    """A correct sampler that draws differently (Gram-Schmidt, whose R diagonal is already
+    positive, from a generator of its own made from the seed) passes: the check does not
+    hinge on numpy's QR or on the reader's stream."""
+    _fake_convlib(tmp_path, _orthogonal_body("""
+        fresh = np.random.default_rng([self.seed, 12345])
+        a = fresh.standard_normal((max(rows, cols), min(rows, cols)))
+        q = np.zeros_like(a)
+        for j in range(a.shape[1]):
+            v = a[:, j] - q[:, :j] @ (q[:, :j].T @ a[:, j])
+            v = v - q[:, :j] @ (q[:, :j].T @ v)          # re-orthogonalise once
+            q[:, j] = v / np.linalg.norm(v)
+        return (self.gain * (q.T if rows < cols else q)).reshape(shape).astype(dtype)
+        """))
+    monkeypatch.chdir(tmp_path)
+    checks.check_orthogonal()
+    checks.check_orthogonal(hidden=True)
+    assert capfd.readouterr().err == ""
+
+
+def test_keras_orthogonal_has_the_graded_properties():
+    """Keras's own matrices: orthonormal columns/rows times gain, the same for one seed,
+    different for two, and diagonal signs that pass the sign test."""
+    signs = []
+    for shape, gain in [((3, 3, 16, 32), 1.0), ((3, 3, 8, 96), 2.0), ((40, 24), 0.5)]:
+        for seed in range(12):
+            w = checks.keras_orthogonal(shape, gain, seed)
+            assert w.shape == shape and w.dtype == np.float32
+            assert checks.orthogonality_error(checks._flattened(w, shape), gain) \
+                < 0.1 * checks.ORTHO_ATOL * gain ** 2
+            signs.append(np.sign(np.diag(checks._flattened(w, shape))))
+        assert np.array_equal(checks.keras_orthogonal(shape, gain, 5),
+                              checks.keras_orthogonal(shape, gain, 5))
+        assert not np.array_equal(checks.keras_orthogonal(shape, gain, 5),
+                                  checks.keras_orthogonal(shape, gain, 6))
+    signs = np.concatenate(signs)
+    assert abs(np.mean(signs > 0) - 0.5) <= checks.sign_tolerance(signs.size)
+
+
+def test_sign_test_bound_and_power():
+    """The tolerance is Hoeffding's at SIGN_DELTA (exact: no approximation), at most 0.075
+    for N >= 1500; numpy's uncorrected QR gives at most 25% positive diagonal entries on the
+    shapes the check uses, a deviation far beyond it."""
+    for n in (checks.SIGN_ENTRIES, 5000):
+        t = checks.sign_tolerance(n)
+        assert 2 * math.exp(-2 * n * t * t) == pytest.approx(checks.SIGN_DELTA)
+    assert checks.sign_tolerance(checks.SIGN_ENTRIES) < 0.075
+    rng = np.random.default_rng(0)
+    for hidden in (False, True):
+        cases = checks._ortho_cases(np.random.default_rng(1), hidden)
+        positive = []
+        for shape, _, _ in cases:
+            rows, cols = math.prod(shape[:-1]), shape[-1]
+            for _ in range(5):
+                q, _r = np.linalg.qr(rng.standard_normal((max(rows, cols), min(rows, cols))))
+                positive.append(np.mean(np.diag(q) > 0))
+        assert np.mean(positive) < 0.25, np.mean(positive)

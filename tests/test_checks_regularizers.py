@@ -10,8 +10,9 @@ convlibs.
 * the Keras facts the chapter teaches hold (no 1/2, defaults, 'l1l2', layer.losses);
 * every check cell of solutions/08_kernel_regularizer.ipynb is there, visible and hidden.
 
-The checks compare deterministic numbers (no random statistic), so a correct solution never
-fails them: its false-failure rate is 0 for any seed.
+The checks compare deterministic numbers (no random statistic; exercise 8.4, the
+OrthogonalRegularizer, too), so a correct solution never fails them: its false-failure rate
+is 0 for any seed.
 """
 import json
 import shutil
@@ -30,11 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOK = SOLUTIONS / "08_kernel_regularizer.ipynb"
 
-CHECKS = [checks.check_l1, checks.check_l2, checks.check_l1l2]
+CHECKS = [checks.check_l1, checks.check_l2, checks.check_l1l2,
+          checks.check_orthogonal_regularizer]
 NAMES = [c.__name__ for c in CHECKS]
 FIRST_STUB = {"check_l1": "regularizers.L1.__call__",
               "check_l2": "regularizers.L2.__call__",
-              "check_l1l2": "regularizers.L1L2.__call__"}
+              "check_l1l2": "regularizers.L1L2.__call__",
+              "check_orthogonal_regularizer": "regularizers.OrthogonalRegularizer.__call__"}
 
 
 def method_patched(class_name, method, body):
@@ -129,6 +132,49 @@ MISCONCEPTIONS = {
         l2 = kwargs.get("l2", args[1] if len(args) > 1 else 0.01)
         _right(self, l1, l2)
         """, checks.check_l1l2, checks.L1L2_DEFAULTS),
+    # OrthogonalRegularizer (exercise 8.4); the right body, for reference:
+    #   u = self._unit_rows(self._vectors(x))[0]; p = u @ u.T with a zero diagonal;
+    #   factor * 0.5 * sum(|p|) / (n (n - 1) / 2)
+    "orthogonal-not-normalised": ("OrthogonalRegularizer", "__call__", """
+        v = self._vectors(args[0])
+        p = v @ v.T
+        np.fill_diagonal(p, 0.0)
+        n = len(p)
+        return float(self.factor * 0.5 * np.sum(np.abs(p)) / (n * (n - 1) / 2))
+        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_NOT_NORMALISED),
+    "orthogonal-diagonal-included": ("OrthogonalRegularizer", "__call__", """
+        u = self._unit_rows(self._vectors(args[0]))[0]
+        n = len(u)
+        return float(self.factor * 0.5 * np.sum(np.abs(u @ u.T)) / (n * (n - 1) / 2))
+        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_DIAGONAL),
+    "orthogonal-mode-ignored": ("OrthogonalRegularizer", "__call__", """
+        x = _as_float_array(args[0])
+        u = self._unit_rows(x)[0]
+        p = u @ u.T
+        np.fill_diagonal(p, 0.0)
+        n = len(p)
+        return float(self.factor * 0.5 * np.sum(np.abs(p)) / (n * (n - 1) / 2))
+        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_MODE_IGNORED),
+    "orthogonal-squared": ("OrthogonalRegularizer", "__call__", """
+        u = self._unit_rows(self._vectors(args[0]))[0]
+        p = u @ u.T
+        np.fill_diagonal(p, 0.0)
+        n = len(p)
+        return float(self.factor * 0.5 * np.sum(np.square(p)) / (n * (n - 1) / 2))
+        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_SQUARED),
+    "orthogonal-pairs-twice": ("OrthogonalRegularizer", "__call__", """
+        u = self._unit_rows(self._vectors(args[0]))[0]
+        p = u @ u.T
+        np.fill_diagonal(p, 0.0)
+        n = len(p)
+        return float(self.factor * np.sum(np.abs(p)) / (n * (n - 1) / 2))
+        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_PAIRS_TWICE),
+    "orthogonal-mean-all": ("OrthogonalRegularizer", "__call__", """
+        u = self._unit_rows(self._vectors(args[0]))[0]
+        p = u @ u.T
+        np.fill_diagonal(p, 0.0)
+        return float(self.factor * np.mean(np.abs(p)))
+        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_MEAN_ALL),
 }
 
 
@@ -196,3 +242,31 @@ def test_the_notebook_has_a_check_cell_per_check():
     for check in CHECKS:
         assert f"checks.{check.__name__}()" in sources, check.__name__
         assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__
+
+
+def test_keras_orthogonal_regularizer_facts():
+    """The formula the chapter teaches (factor times the mean |cosine| over pairs i != j,
+    rows or columns), on a tensor; and Keras 3.15's quirk: on a NUMPY array, mode="columns"
+    normalises along the wrong axis (a square matrix gives a wrong number silently, another
+    raises), which is why the check's oracle passes a tensor."""
+    import keras
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 4)).astype(np.float32)
+    for mode, vectors in (("rows", x.astype(float)), ("columns", x.astype(float).T)):
+        u = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        p = np.abs(u @ u.T)[~np.eye(len(u), dtype=bool)]
+        assert checks.keras_orthogonal_penalty(x, factor=0.3, mode=mode) == pytest.approx(
+            0.3 * p.mean(), rel=1e-5)
+    square = (rng.standard_normal((4, 4)) * [[1.0], [3.0], [0.2], [1.0]]).astype(np.float32)
+    columns = keras.regularizers.OrthogonalRegularizer(0.5, "columns")
+    assert float(columns(square)) != pytest.approx(
+        checks.keras_orthogonal_penalty(square, factor=0.5, mode="columns"), rel=1e-3)
+    with pytest.raises(ValueError):
+        columns(x)
+    with pytest.raises(ValueError, match="rank 2"):
+        checks.keras_orthogonal_penalty(np.ones((3, 3, 2, 4)), factor=0.1)
+    dense = keras.layers.Dense(4, kernel_regularizer=columns)
+    dense.build((None, 6))
+    kernel = keras.ops.convert_to_numpy(dense.kernel)
+    assert float(dense.losses[0]) == pytest.approx(
+        checks.keras_orthogonal_penalty(kernel, factor=0.5, mode="columns"), rel=1e-5)

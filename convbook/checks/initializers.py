@@ -1,7 +1,9 @@
 """Checks for chapter 06, kernel_initializer: `initializers.compute_fans`,
 `initializers.variance_scaling_spread`, `initializers.truncated_normal` and
 `initializers.VarianceScaling.__call__` (through VarianceScaling and its subclasses
-GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform).
+GlorotNormal, GlorotUniform, HeNormal, HeUniform, LecunNormal, LecunUniform), and
+`initializers.Orthogonal.__call__` (exercise 6.5: exact properties and a sign test with its
+own false-failure bound, 1e-7 per call; see the comment above `check_orthogonal`).
 
 Where the expected values come from:
 * compute_fans: Keras's public API, read off Keras's own initializer. With scale=1 and
@@ -712,3 +714,197 @@ def check_variance_scaling(hidden=False):
                 wrong[VS_NO_RECEPTIVE] = keras_law(keras_init, shape[-2:])
             cases.append(SampleCase(case, values, reference, law, wrong, seeds[0]))
     judge_samples(name, cases)
+
+
+# ------------------------------------------------------------------------ Orthogonal.__call__
+# Exercise 6.5. Where the expected values come from: keras.initializers.Orthogonal(gain, seed)
+# on the case's shape and dtype. Its draws cannot be compared value by value (the reader's
+# generator is numpy's), so the check grades what defines the answer, read off Keras's own
+# output for the same case:
+# 1. shape and dtype equal Keras's;
+# 2. the matrix W of prod(shape[:-1]) rows and shape[-1] columns has orthonormal columns
+#    (W^T W = gain**2 I) when it is tall or square, orthonormal rows (W W^T = gain**2 I) when
+#    it is wide, to ORTHO_ATOL * gain**2 per entry (Keras's own float32 output is within
+#    1e-5 there on every case; a wrong answer is off by O(gain**2));
+# 3. an int seed gives the same matrix on every call, and two seeds different matrices, as
+#    Keras does;
+# 4. the law (a statistical test): for a uniformly random (Haar) W, flipping the sign of any
+#    column (tall) or row (wide) leaves the law unchanged, so the signs of W's diagonal
+#    entries are independent fair coins, whatever |W| is. The check pools the diagonal signs
+#    of every call (N >= SIGN_ENTRIES) and fails when the fraction of positive ones differs
+#    from 1/2 by more than sqrt(ln(2/SIGN_DELTA) / (2N)) (Hoeffding, exact for every N): a
+#    correct solution fails this with probability at most SIGN_DELTA = 1e-7 per check call,
+#    whatever random stream it draws from (the probability is over the reader's draws; the
+#    seeds the check passes only choose which draws). Items 1-3 never fail a correct solution.
+#    numpy's QR without the sign correction makes W[0, 0] always negative and only about 5% to
+#    22% of the diagonal positive (the tests measure it), a deviation of >= 0.28 while the
+#    tolerance is <= 0.075. What this test does NOT detect: other departures from the Haar law
+#    that keep the diagonal signs fair (e.g. a QR of uniform instead of normal draws); the
+#    check does not claim to.
+ORTHO_ATOL = 1e-4         # per entry of W^T W (or W W^T), relative to gain**2
+SIGN_DELTA = 1e-7         # the false-failure probability of the sign test, per check call
+SIGN_ENTRIES = 1500       # diagonal signs pooled per check call (at least)
+
+ORTHO_NOT_TRANSPOSED = Misconception(
+    "initializers.orthogonal_not_transposed",
+    "Your wide matrix is the QR factor q of shape (cols, rows) poured into (rows, cols) "
+    "without transposing: when prod(shape[:-1]) < shape[-1], q (tall, orthonormal columns) "
+    "must be transposed, q.T, so that the ROWS of the wide matrix are orthonormal.")
+ORTHO_GAIN_IGNORED = Misconception(
+    "initializers.orthogonal_gain_ignored",
+    "Your matrix is orthonormal but ignores `gain`: Keras multiplies the orthogonal matrix "
+    "by gain, so W^T W (or W W^T) = gain**2 I.")
+ORTHO_WRONG_FLATTEN = Misconception(
+    "initializers.orthogonal_wrong_flatten",
+    "You flattened the shape as shape[0] x (the rest): Keras keeps the LAST axis (the "
+    "filters) as the columns and multiplies the others into the rows, prod(shape[:-1]) x "
+    "shape[-1], so that the filters of a conv kernel are orthonormal vectors.")
+ORTHO_RETURNED_R = Misconception(
+    "initializers.orthogonal_returned_r",
+    "Your matrix is upper triangular: you returned R of the QR factorisation. The "
+    "orthogonal factor is Q (np.linalg.qr returns q, r in that order).")
+ORTHO_UNNORMALISED = Misconception(
+    "initializers.orthogonal_unnormalised",
+    "Your columns (rows, for a wide matrix) are orthogonal but not of length gain: each "
+    "must have norm exactly gain (Q's columns are unit vectors; Gram-Schmidt must divide "
+    "by the norm).")
+ORTHO_NO_SIGN_CORRECTION = Misconception(
+    "initializers.orthogonal_no_sign_correction",
+    "Your diagonal entries are too often negative: your matrices are orthogonal but not "
+    "uniformly random. np.linalg.qr fixes the signs of R's diagonal in its own way (q[0, 0] "
+    "is always negative); multiply each column j of q by sign(r[j, j]) to undo that choice.")
+
+
+def _ortho_cases(rng, hidden):
+    """(shape, gain, dtype); each call gives min(rows, cols) diagonal signs."""
+    if not hidden:
+        return [((3, 3, 16, 32), 1.0, "float32"), ((3, 3, 8, 96), 2.0, "float32"),
+                ((2, 3, 4, 64), 1.0, "float32"), ((40, 24), 0.5, "float32"),
+                ((16, 48), 1.5, "float64"), ((5, 5, 3, 75), 1.0, "float32")]
+    cases = []
+    for i in range(8):
+        kh, kw = [(3, 3), (1, 1), (5, 5), (1, 3), (2, 2)][int(rng.integers(0, 5))]
+        shape = (kh, kw, int(rng.integers(2, 33)), int(rng.integers(16, 129)))
+        if i >= 6:
+            shape = (int(rng.integers(8, 129)), int(rng.integers(8, 129)))
+        gain = float(rng.choice([1.0, float(rng.uniform(0.2, 3))]))
+        cases.append((shape, gain, "float64" if i == 7 else "float32"))
+    return cases
+
+
+def _flattened(values, shape):
+    return np.asarray(values, np.float64).reshape(math.prod(shape[:-1]), shape[-1])
+
+
+def orthogonality_error(matrix, gain):
+    """Largest |entry| of W^T W - gain**2 I (tall or square W) or W W^T - gain**2 I (wide)."""
+    gram = matrix.T @ matrix if matrix.shape[0] >= matrix.shape[1] else matrix @ matrix.T
+    return float(np.max(np.abs(gram - gain ** 2 * np.eye(len(gram))), initial=0.0))
+
+
+def _ortho_misconception(values, shape, gain):
+    """The misconception that explains a non-orthogonal answer, or None."""
+    tol = ORTHO_ATOL * gain ** 2
+    matrix = _flattened(values, shape)
+    rows, cols = matrix.shape
+    if gain != 1 and orthogonality_error(matrix, 1.0) <= ORTHO_ATOL:
+        return ORTHO_GAIN_IGNORED
+    if rows < cols and min(orthogonality_error(matrix.reshape(cols, rows), g) / g ** 2
+                           for g in (gain, 1.0)) <= ORTHO_ATOL:
+        return ORTHO_NOT_TRANSPOSED
+    if len(shape) > 2 and shape[0] != rows:
+        first = np.asarray(values, np.float64).reshape(shape[0], -1)
+        if min(orthogonality_error(first, g) / g ** 2 for g in (gain, 1.0)) <= ORTHO_ATOL:
+            return ORTHO_WRONG_FLATTEN
+    if min(np.max(np.abs(np.tril(m, -1)), initial=0.0) for m in (matrix, matrix.T)) <= tol:
+        return ORTHO_RETURNED_R      # upper triangular (or trapezoidal: R of mode="complete")
+    vectors = matrix if rows >= cols else matrix.T
+    gram = vectors.T @ vectors
+    norms = np.sqrt(np.diag(gram))
+    cosines = gram / np.maximum(np.outer(norms, norms), 1e-300)
+    if np.max(np.abs(cosines - np.diag(np.diag(cosines)))) <= ORTHO_ATOL:
+        return ORTHO_UNNORMALISED
+    return None
+
+
+def keras_orthogonal(shape, gain, seed, dtype="float32"):
+    """keras.initializers.Orthogonal(gain, seed)(shape, dtype) as a numpy array."""
+    init = oracle.keras().initializers.Orthogonal(gain=gain, seed=seed)
+    return np.asarray(oracle.keras().ops.convert_to_numpy(init(tuple(shape), dtype=dtype)))
+
+
+def sign_tolerance(n, delta=SIGN_DELTA):
+    """Hoeffding: n fair coins' fraction of heads leaves 1/2 by more than this with
+    probability at most delta."""
+    return math.sqrt(math.log(2 / delta) / (2 * n))
+
+
+@check
+def check_orthogonal(hidden=False):
+    """Exercise 6.5: `initializers.Orthogonal.__call__` against keras.initializers.Orthogonal:
+    shape, dtype, orthonormal columns or rows times gain, seeded determinism, and the signs
+    of the diagonal (a test of the law with false-failure rate <= 1e-7, see above)."""
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+    rng = case_rng(hidden, seed=605)
+    name = "initializers.Orthogonal.__call__"
+    cases = _ortho_cases(rng, hidden)
+    signs_per_round = sum(min(math.prod(s[:-1]), s[-1]) for s, _, _ in cases)
+    rounds = max(2, -(-SIGN_ENTRIES // signs_per_round))
+    signs = []
+    with student_session() as session:
+        for shape, gain, dtype in cases:
+            seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=rounds)]
+            label = f"Orthogonal(gain={gain:g}, seed={{}})(shape={shape}, dtype={dtype!r})"
+            expected = keras_orthogonal(shape, gain, seeds[0], dtype)
+            keras_error = orthogonality_error(_flattened(expected, shape), gain)
+            tol = ORTHO_ATOL * gain ** 2
+            if keras_error > tol:     # the oracle itself must have the property graded
+                raise RuntimeError(f"Keras's Orthogonal is off by {keras_error} on {shape}")
+            previous = None
+            for k, seed in enumerate(seeds):
+                case = label.format(seed)
+                init = _guarded(name, case, lambda: session.new(
+                    "initializers.Orthogonal", gain=gain, seed=seed))
+                values = _as_draws(_guarded(name, case, lambda: init(shape, dtype)), shape,
+                                   name, case, dtype=expected.dtype)
+                error = orthogonality_error(_flattened(values, shape), gain)
+                if error > tol:
+                    rows, cols = math.prod(shape[:-1]), shape[-1]
+                    which = ("W^T W (W: your values as a matrix of prod(shape[:-1]) = "
+                             f"{rows} rows and {cols} columns)" if rows >= cols else
+                             f"W W^T (W: your values as a {rows} x {cols} matrix, wide: its "
+                             "rows must be orthonormal)")
+                    fail(name, case, "wrong_values",
+                         f"{which} differs from gain**2 I = {gain ** 2:g} I by up to "
+                         f"{error:.3g} (allowed: {tol:.3g}; Keras's own matrix: "
+                         f"{keras_error:.2g}).", _ortho_misconception(values, shape, gain),
+                         largest_error=error)
+                if k == 0:
+                    again = _as_draws(_guarded(name, case, lambda: init(shape, dtype)),
+                                      shape, name, case, dtype=expected.dtype)
+                    if not np.array_equal(again, values):
+                        fail(name, case, "wrong_values",
+                             "calling the same initializer twice gave two different "
+                             "matrices. With an int seed Keras returns the same values on "
+                             "every call: draw from a generator made from self.seed inside "
+                             "__call__ (the given `rng`).")
+                elif k == 1 and np.array_equal(values, previous):
+                    fail(name, case, "wrong_values",
+                         f"seeds {seeds[0]} and {seed} gave the same matrix: as in Keras, "
+                         "a different seed must give different values (draw from the given "
+                         "`rng`, made from self.seed).")
+                previous = values
+                signs.append(np.sign(np.diag(_flattened(values, shape))))
+    signs = np.concatenate(signs)
+    positive = float(np.mean(signs > 0))
+    tolerance = sign_tolerance(signs.size)
+    if abs(positive - 0.5) > tolerance:
+        fail(name, f"{len(cases)} shapes, {rounds} seeds each ({signs.size} diagonal entries)",
+             "wrong_values",
+             f"{positive:.1%} of the diagonal entries of your matrices are positive. For a "
+             f"uniformly random orthogonal matrix each sign is a fair coin (flipping a column "
+             f"keeps the law): the fraction stays within {tolerance:.3f} of 50% except with "
+             f"probability {SIGN_DELTA:g}.",
+             ORTHO_NO_SIGN_CORRECTION if positive < 0.5 else None,
+             largest_error=abs(positive - 0.5))
+    checking.passed(name, len(cases))

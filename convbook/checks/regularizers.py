@@ -272,3 +272,141 @@ def check_l1l2(hidden=False):
             actual = student_regularizer_call(session, class_name, factors, "__call__", x, case)
             outcomes.append(Outcome(case, actual, expected, _misconceptions_l1l2(factors, x)))
     compare_outcomes("regularizers.L1L2.__call__", outcomes)
+
+
+# ------------------------------------------------------------ OrthogonalRegularizer.__call__
+# Exercise 8.4, against keras.regularizers.OrthogonalRegularizer(factor, mode) called on the
+# case's float32 matrix converted to a Keras tensor (Keras accepts rank 2 only: a Conv2D
+# kernel is reshaped to (kh*kw*in_channels, filters) first, as the Orthogonal initializer
+# flattens it). A tensor, not a numpy array: on a numpy array Keras 3.15's normalize takes a
+# numpy branch that turns axis=0 into axis=-1, so mode="columns" raises for a non-square
+# matrix and silently divides the rows by the column norms for a square one (a layer always
+# passes a tensor, so training is not affected; tests/test_checks_regularizers.py shows it).
+# Keras's formula (keras/src/regularizers/regularizers.py): U = the rows (or columns) scaled
+# to unit L2 norm, P = U U^T, penalty = factor * 0.5 * sum_{i != j} |P_ij| / (n (n-1) / 2),
+# i.e. factor times the mean |cosine| over the ordered pairs i != j.
+ORTHO_REG_NOT_NORMALISED = Misconception(
+    "regularizers.orthogonal_not_normalised",
+    "You took the dot products of the raw rows (or columns): Keras first scales each vector "
+    "to unit L2 norm, so the penalty compares directions (cosines), not lengths.")
+ORTHO_REG_DIAGONAL = Misconception(
+    "regularizers.orthogonal_diagonal_included",
+    "You kept the diagonal of U U^T (each unit vector with itself, always 1): Keras "
+    "multiplies the product by 1 - I, so only pairs of DIFFERENT vectors count.")
+ORTHO_REG_MODE_IGNORED = Misconception(
+    "regularizers.orthogonal_mode_ignored",
+    "You compared the rows in mode='columns': with mode='columns' the vectors are the "
+    "columns of x (normalise along axis 0 and take U^T U).")
+ORTHO_REG_SQUARED = Misconception(
+    "regularizers.orthogonal_squared",
+    "You squared the cosines: Keras's penalty sums their absolute values, |U U^T| off the "
+    "diagonal.")
+ORTHO_REG_PAIRS_TWICE = Misconception(
+    "regularizers.orthogonal_pairs_counted_twice",
+    "Your penalty is twice Keras's: the sum over i != j counts each pair twice, while the "
+    "divisor n(n-1)/2 counts it once; Keras multiplies by 0.5 (the mean over i != j).")
+ORTHO_REG_MEAN_ALL = Misconception(
+    "regularizers.orthogonal_mean_over_all_entries",
+    "You averaged over all n*n entries of the product (the zeroed diagonal too): Keras "
+    "divides by the n(n-1) off-diagonal entries only.")
+
+
+def _orthogonal_cases(rng, hidden):
+    """(factor or None, mode or None, matrix shape, from_layer); from_layer: a Conv2D kernel
+    (kh, kw, in, filters) reshaped to (kh*kw*in, filters)."""
+    if not hidden:
+        return [(None, None, (4, 6), False), (0.1, "rows", (5, 3), False),
+                (0.5, "columns", (6, 4), False), (2.0, "columns", (3, 7), False),
+                (0.01, "rows", (8, 8), False), (0.2, "columns", (3, 3, 2, 6), True)]
+    cases = []
+    for i in range(10):
+        rows, cols = int(rng.integers(2, 40)), int(rng.integers(2, 40))
+        factor = None if i == 0 else float(np.exp(rng.uniform(np.log(0.003), np.log(3))))
+        mode = None if i == 0 else ("rows", "columns")[i % 2]
+        if i >= 8:
+            cases.append((factor, "columns", (int(rng.integers(1, 6)), int(rng.integers(1, 6)),
+                                              int(rng.integers(1, 9)),
+                                              int(rng.integers(2, 33))), True))
+        else:
+            cases.append((factor, mode, (rows, cols), False))
+    return cases
+
+
+def _matrix(rng, shape):
+    """A float32 matrix whose rows and columns have very different lengths (so that
+    forgetting to normalise, or the mode, changes the penalty)."""
+    scales = np.exp(rng.uniform(-1.5, 1.5, size=(shape[0], 1)))
+    x = rng.standard_normal(shape) * scales + rng.uniform(-0.5, 0.5, size=(1, shape[1]))
+    return x.astype(DTYPE)
+
+
+def orthogonal_penalty_variants(x, factor, mode):
+    """{misconception: the penalty it gives} for the float32 matrix x (numpy, float64)."""
+    factor = 0.01 if factor is None else factor
+    v = np.asarray(x, np.float64)
+    v = v if mode in (None, "rows") else v.T
+    raw = np.asarray(x, np.float64)
+
+    def penalty(vectors, normalise=True, keep_diagonal=False, power=1, half=0.5,
+                divisor=None):
+        if normalise:
+            vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        product = vectors @ vectors.T
+        n = len(product)
+        if not keep_diagonal:
+            product = product * (1.0 - np.eye(n))
+        total = np.sum(np.abs(product) ** power)
+        return factor * half * total / (n * (n - 1) / 2 if divisor is None else divisor)
+
+    n = len(v)
+    wrong = {ORTHO_REG_NOT_NORMALISED: penalty(v, normalise=False),
+             ORTHO_REG_DIAGONAL: penalty(v, keep_diagonal=True),
+             ORTHO_REG_SQUARED: penalty(v, power=2),
+             ORTHO_REG_PAIRS_TWICE: penalty(v, half=1.0),
+             ORTHO_REG_MEAN_ALL: penalty(v, half=1.0, divisor=n * n)}
+    if mode == "columns":
+        wrong[ORTHO_REG_MODE_IGNORED] = penalty(raw)
+    return wrong
+
+
+def keras_orthogonal_penalty(x, **arguments):
+    """keras.regularizers.OrthogonalRegularizer(**arguments) of the matrix x, passed as a
+    tensor (as a layer passes its kernel; see above for why not a numpy array)."""
+    keras = oracle.keras()
+    regularizer = keras.regularizers.OrthogonalRegularizer(**arguments)
+    tensor = keras.ops.convert_to_tensor(np.asarray(x, DTYPE))
+    return float(keras.ops.convert_to_numpy(regularizer(tensor)))
+
+
+@check
+def check_orthogonal_regularizer(hidden=False):
+    """Exercise 8.4: `regularizers.OrthogonalRegularizer(factor, mode)(x)` against
+    keras.regularizers.OrthogonalRegularizer on float32 matrices (and Conv2D kernels reshaped
+    to (kh*kw*in, filters))."""
+    __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
+    keras = oracle.keras()
+    rng = case_rng(hidden, seed=804)
+    class_name = "OrthogonalRegularizer"
+    outcomes = []
+    with student_session() as session:
+        for factor, mode, shape, from_layer in _orthogonal_cases(rng, hidden):
+            factors = {k: v for k, v in (("factor", factor), ("mode", mode)) if v is not None}
+            if from_layer:
+                layer = keras.layers.Conv2D(shape[3], shape[:2], kernel_initializer=(
+                    keras.initializers.GlorotUniform(seed=int(rng.integers(2**31)))))
+                layer.build((None, 16, 16, shape[2]))
+                kernel = keras.ops.convert_to_numpy(layer.kernel)
+                x = kernel.reshape(-1, shape[3]).astype(DTYPE)
+                what = (f"the kernel {kernel.shape} of a built keras.layers.Conv2D({shape[3]}, "
+                        f"{shape[:2]}) reshaped to {x.shape}")
+            else:
+                x = _matrix(rng, shape)
+                what = None
+            head = f"{class_name}({', '.join(f'{k}={v!r}' for k, v in factors.items())})"
+            case = (f"{head}(x), {checking.describe_case(x=x)}" if what is None
+                    else f"{head}({what})")
+            expected = keras_orthogonal_penalty(x, **factors)
+            actual = student_regularizer_call(session, class_name, factors, "__call__", x, case)
+            outcomes.append(Outcome(case, actual, expected,
+                                    orthogonal_penalty_variants(x, factor, mode)))
+    compare_outcomes(_label(class_name, "__call__"), outcomes)

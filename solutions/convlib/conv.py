@@ -33,6 +33,57 @@ def _tap_slices(a, b, strides, dilation_rate, output_size):
             slice(b * dw, b * dw + (ow - 1) * sw + 1, sw))
 
 
+def window_view(x_padded, window_shape):
+    """Every window_h x window_w window of the padded input, as a view (nothing copied).
+
+    Args:
+        x_padded: (batch, Hp, Wp, channels), channels_last, already padded.
+        window_shape: (window_h, window_w), at most (Hp, Wp).
+
+    Returns:
+        (batch, Hp - window_h + 1, Wp - window_w + 1, window_h, window_w, channels) with
+        windows[n, i, j, a, b, c] = x_padded[n, i + a, j + b, c]: one window at every
+        stride-1 position, its axes in the kernel's order (row, column, channel).
+
+    Hint: np.lib.stride_tricks.sliding_window_view(x_padded, window_shape, axis=(1, 2))
+    puts the window's two axes LAST, after the channels; move the channel axis behind them
+    (np.moveaxis keeps it a view).
+    """
+    ### BEGIN SOLUTION
+    windows = sliding_window_view(x_padded, tuple(window_shape), axis=(1, 2))
+    return np.moveaxis(windows, 3, -1)     # (..., channels, wh, ww) -> (..., wh, ww, channels)
+    ### END SOLUTION
+
+
+def strided_dilated_windows(windows, strides, dilation_rate, groups=1):
+    """Keep the windows the stride selects and, in each, the taps the dilation selects.
+
+    Args:
+        windows: window_view's answer for windows of the dilated kernel's span
+            (span_h, span_w) = (dh*(kh-1) + 1, dw*(kw-1) + 1): (batch, P, Q, span_h,
+            span_w, channels), one window at every stride-1 position.
+        strides, dilation_rate: (h, w) pairs.
+        groups: the channels are split into this many consecutive groups.
+
+    Returns:
+        (batch, out_h, out_w, groups, kh, kw, channels // groups) with
+        cols[n, i, j, g, a, b, c] = windows[n, i*sh, j*sw, a*dh, b*dw, g*cg + c],
+        cg = channels // groups: the stride spaces the windows, the dilation spaces the taps
+        inside each window. A view is fine (im2col copies once).
+
+    Hint: two strided slices (one on the position axes, one on the tap axes), then split
+    the channel axis into (groups, cg) and move the group axis before the taps.
+    """
+    ### BEGIN SOLUTION
+    (sh, sw), (dh, dw) = strides, dilation_rate
+    batch, rows, columns, span_h, span_w, channels = windows.shape
+    taps = windows[:, ::sh, ::sw, ::dh, ::dw, :]                   # the stride, then the dilation
+    out_h, out_w, kh, kw = taps.shape[1:5]
+    taps = taps.reshape(batch, out_h, out_w, kh, kw, groups, channels // groups)
+    return taps.transpose(0, 1, 2, 5, 3, 4, 6)                     # the group axis before the taps
+    ### END SOLUTION
+
+
 def im2col(x_padded, kernel_size, strides, dilation_rate, output_size, groups=1):
     """Gather, for every output pixel, the input values under every kernel tap.
 
@@ -42,26 +93,23 @@ def im2col(x_padded, kernel_size, strides, dilation_rate, output_size, groups=1)
         groups: the channels are split into this many consecutive groups.
 
     Returns:
-        cols: (batch, out_h, out_w, groups, kh, kw, channels // groups) with
+        cols: (batch, out_h, out_w, groups, kh, kw, channels // groups), contiguous, with
         cols[n, i, j, g, a, b, c] = x_padded[n, i*sh + a*dh, j*sw + b*dw, g*cg + c].
 
-    Hint: loop over the kh*kw taps only; for tap (a, b) the slice
-    x_padded[:, a*dh : a*dh + (out_h-1)*sh + 1 : sh, b*dw : ... : sw, :] has the
-    shape (batch, out_h, out_w, channels) of one (a, b) column block. (Faster: one
-    np.lib.stride_tricks.sliding_window_view of the padded input, sliced with the strides
-    and dilation, transposed and copied once.)
+    Your window_view and strided_dilated_windows do the work; this copies their view once.
     """
-    ### BEGIN SOLUTION
-    batch, _, _, channels = x_padded.shape
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel_size, strides, dilation_rate, output_size
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    # A view (batch, Hp-span_h+1, Wp-span_w+1, channels, span_h, span_w): every window.
-    windows = sliding_window_view(x_padded, (span_h, span_w), axis=(1, 2))
-    windows = windows[:, :(oh - 1) * sh + 1:sh, :(ow - 1) * sw + 1:sw, :, ::dh, ::dw]
-    windows = windows.reshape(batch, oh, ow, groups, channels // groups, kh, kw)
-    # One copy, in the order the kernel is flattened: (tap row, tap column, channel).
-    return np.ascontiguousarray(windows.transpose(0, 1, 2, 3, 5, 6, 4))
-    ### END SOLUTION
+    (kh, kw), (dh, dw) = kernel_size, dilation_rate
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    cols = strided_dilated_windows(window_view(x_padded, span), strides, dilation_rate, groups)
+    expected = (x_padded.shape[0], *output_size, groups, kh, kw, x_padded.shape[3] // groups)
+    if tuple(np.shape(cols)) != expected:
+        raise ValueError(
+            f"strided_dilated_windows returned columns of shape {tuple(np.shape(cols))}; for "
+            f"this input, kernel_size={tuple(kernel_size)}, strides={tuple(strides)} and "
+            f"dilation_rate={tuple(dilation_rate)} they must have the shape {expected} "
+            f"(batch, out_h, out_w, groups, kh, kw, channels // groups).")
+    # One copy, in the order the kernel is flattened: (group, tap row, tap column, channel).
+    return np.ascontiguousarray(cols)
 
 
 def col2im(cols, padded_shape, kernel_size, strides, dilation_rate):
@@ -126,12 +174,36 @@ def _check_shapes(x, kernel, groups):
         )
 
 
-def _grouped_matmul(left, right, groups):
-    """(M, groups, K) x (K, groups, F') -> (M, groups, F'), one product per group."""
+def columns_times_kernel(cols, kernel):
+    """The convolution as matrix products: the columns times the kernel, one product a group.
+
+    Args:
+        cols: im2col's columns, (batch, out_h, out_w, groups, kh, kw, channels // groups).
+        kernel: (kh, kw, channels // groups, filters); filters % groups == 0.
+
+    Returns:
+        (batch, out_h, out_w, filters) with, for filter f of group g = f // (filters // groups),
+        y[n, i, j, f] = sum over a, b, c of cols[n, i, j, g, a, b, c] * kernel[a, b, c, f].
+
+    Each group is one matrix product: the rows of cols (batch*out_h*out_w of them, each of
+    kh*kw*cg values, in the order (a, b, c)) times the kernel flattened in the SAME order,
+    (kh*kw*cg, filters), whose columns split into `groups` consecutive blocks of filters.
+
+    Hint: kernel.reshape(-1, groups, filters // groups) flattens (a, b, c) as the columns
+    are; np.matmul multiplies stacks of matrices when the group axis comes first.
+    """
+    ### BEGIN SOLUTION
+    batch, out_h, out_w, groups = cols.shape[:4]
+    rows, filters = batch * out_h * out_w, kernel.shape[-1]
     if groups == 1:
-        # reshape, not [:, 0, :]: numpy's matmul takes a much slower path on such views.
-        return (left.reshape(left.shape[0], -1) @ right.reshape(right.shape[0], -1))[:, None, :]
-    return np.matmul(left.transpose(1, 0, 2), right.transpose(1, 0, 2)).transpose(1, 0, 2)
+        # one plain 2-D product: numpy's matmul is much slower on a (rows, 1, K) stack
+        y = cols.reshape(rows, -1) @ kernel.reshape(-1, filters)
+    else:
+        left = cols.reshape(rows, groups, -1).transpose(1, 0, 2)           # (g, rows, K)
+        right = kernel.reshape(-1, groups, filters // groups).transpose(1, 0, 2)  # (g, K, fg)
+        y = np.matmul(left, right).transpose(1, 0, 2)                    # (rows, g, fg)
+    return y.reshape(batch, out_h, out_w, filters)
+    ### END SOLUTION
 
 
 def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1,
@@ -166,11 +238,7 @@ def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1,
     x_padded = pad_spatial(x, pads, "channels_last")
     cols = im2col(x_padded, kernel_size, strides, dilation_rate, output_size, groups)
 
-    batch, filters = x.shape[0], kernel.shape[-1]
-    rows = batch * output_size[0] * output_size[1]
-    weights = kernel.reshape(-1, groups, filters // groups)
-    y = _grouped_matmul(cols.reshape(rows, groups, -1), weights, groups)
-    y = y.reshape(batch, output_size[0], output_size[1], filters)
+    y = columns_times_kernel(cols, kernel)
     if data_format == "channels_first":
         y = y.transpose(0, 3, 1, 2)
     if not return_cache:
@@ -181,7 +249,22 @@ def conv2d(x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1,
 
 
 def kernel_gradient(cols, grad_output, kernel_shape, groups=1):
-    """d(loss)/d(kernel) = cols^T @ d(y), one product per group (channels_last dy)."""
+    """d(loss)/d(kernel) for y = conv2d(x, kernel): cols^T @ d(y), one product per group.
+
+    Args:
+        cols: im2col's columns of the padded input, (batch, out_h, out_w, groups, kh, kw,
+            channels // groups).
+        grad_output: d(loss)/d(y), channels_last, (batch, out_h, out_w, filters).
+        kernel_shape: (kh, kw, channels // groups, filters).
+
+    Returns:
+        (kh, kw, channels // groups, filters): entry [a, b, c, f] sums, over every example and
+        output pixel, the input value tap (a, b, c) saw times d(y) of filter f there.
+
+    Hint: with groups=1 flatten cols to (rows, kh*kw*channels) and d(y) to (rows, filters);
+    filter f of group g (f // (filters // groups) == g) only saw group g's columns.
+    """
+    ### BEGIN SOLUTION
     rows = cols.shape[0] * cols.shape[1] * cols.shape[2]
     dy = grad_output.reshape(rows, groups, -1)
     if groups == 1:
@@ -191,6 +274,7 @@ def kernel_gradient(cols, grad_output, kernel_shape, groups=1):
                               dy.transpose(1, 0, 2))            # (groups, K, F/groups)
         grad = per_group.transpose(1, 0, 2)
     return grad.reshape(kernel_shape)
+    ### END SOLUTION
 
 
 def input_gradient(grad_output, kernel, padded_shape, pads, strides, dilation_rate, groups=1):
@@ -200,7 +284,24 @@ def input_gradient(grad_output, kernel, padded_shape, pads, strides, dilation_ra
     spread d(y) by the stride (s-1 zeros between pixels), pad it with span-1 zeros on each
     side, and correlate it with the kernel flipped in space, its input and output channels
     swapped (within each group), at the same dilation. Rows no window reached get zero.
+    Finally crop the padding: the gradient of the padded pixels is thrown away.
+
+    Args:
+        grad_output: d(loss)/d(y), (batch, out_h, out_w, filters), channels_last.
+        kernel: (kh, kw, channels // groups, filters).
+        padded_shape: (batch, Hp, Wp, channels), the padded input's shape.
+        pads: ((top, bottom), (left, right)), the padding the forward pass added.
+        strides, dilation_rate: (h, w) pairs.
+
+    Returns:
+        (batch, Hp - top - bottom, Wp - left - right, channels): d(loss)/d(x).
+
+    Hint: `conv2d(full, flipped, 1, "valid", dilation_rate, groups)` does the correlation;
+    the work is building `full` (zeros between and around d(y)) and `flipped`. When the
+    stride skipped the last rows of the padded input, the correlation comes out short:
+    those rows get zero.
     """
+    ### BEGIN SOLUTION
     batch, oh, ow, filters = grad_output.shape
     kh, kw, group_channels, _ = kernel.shape
     (sh, sw), (dh, dw) = strides, dilation_rate
@@ -224,6 +325,7 @@ def input_gradient(grad_output, kernel, padded_shape, pads, strides, dilation_ra
     rows, columns = min(height, reached.shape[1]), min(width, reached.shape[2])
     grad_x[:, :rows - top, :columns - left, :] = reached[:, top:rows, left:columns, :]
     return grad_x
+    ### END SOLUTION
 
 
 def conv2d_backward(grad_output, cache):

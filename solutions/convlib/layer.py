@@ -144,6 +144,26 @@ class Conv2D:
         return x
 
     def __call__(self, x):
+        """The forward pass: y = activation(conv(x, kernel) + bias), as keras.layers.Conv2D.
+
+        x: (batch, height, width, channels) for channels_last, (batch, channels, height,
+        width) for channels_first. The first call builds the layer (kernel and bias) for x's
+        channels; the lines before the exercise do that and make x float32.
+        Returns y, float32: (batch, out_h, out_w, filters), or (batch, filters, out_h, out_w).
+
+        Assemble it from your pieces, imported at the top of this module:
+          conv2d(x, kernel, strides, padding, dilation_rate, groups, data_format,
+                 return_cache=True) -> (z, conv_cache)      the convolution (ch. 01-03, 13)
+          add_bias(z, bias, data_format)                    only when self.use_bias (ch. 05)
+          self.activation(z)                                the activation function (ch. 05)
+          activity_penalty(regularizer, outputs)            when self.activity_regularizer is
+                                                            set, store it in self._activity_loss
+                                                            (chapter 10); `losses` reads it.
+        Leave the convolution's cache in `conv_cache`, the pre-activation in `z` and the
+        output in `y`: the backward pass reads them from self._cache.
+        Hint: the layer's own attributes (self.strides, self.padding, ...) hold every
+        argument; which value does the activity regularizer see, z or y?
+        """
         x = self._as_input(x)
         if not self.built:
             self.build(x.shape)
@@ -158,11 +178,11 @@ class Conv2D:
         if self.use_bias:
             z = add_bias(z, self.bias, self.data_format)
         y = np.asarray(self.activation(z), dtype=FLOATX)
+        if self.activity_regularizer is not None:
+            # the activated output, divided by the batch size inside (Keras >= 3.14)
+            self._activity_loss = activity_penalty(self.activity_regularizer, y)
         ### END SOLUTION
         batch = x.shape[0]
-        if self.activity_regularizer is not None:
-            # Keras >= 3.14 divides the activity penalty by the batch size.
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
         self._cache = (conv_cache, z, y, batch)
         return y
 
@@ -192,22 +212,51 @@ class Conv2D:
         if grad_output.shape != y.shape:
             raise ValueError(f"grad_output must have the output's shape {y.shape}. "
                              f"Received shape {grad_output.shape}.")
+        grad_z = self._pre_activation_gradient(grad_output, z, y)
+        grad_x, grad_kernel = self._input_and_kernel_gradients(grad_z, conv_cache)
+        grad_bias = self._bias_gradient(grad_z) if self.use_bias else None
+        return {"input": grad_x, "kernel": grad_kernel, "bias": grad_bias}
+
+    def _pre_activation_gradient(self, grad_output, z, y):
+        """d(total)/d(z), z = conv + bias the activation's input, from d(total)/d(y).
+
+        Two things reach y: grad_output, and (with an activity_regularizer) the activity
+        penalty, which is regularizer(y) / batch. Add the penalty's gradient (chapter 10's
+        `activity_penalty_gradient` divides by the batch), then go back through the activation
+        (`activations.backward(self.activation, z, y, grad)`). Returns an array shaped like z.
+        """
         ### BEGIN SOLUTION
         if self.activity_regularizer is not None:
             grad_output = grad_output + activity_penalty_gradient(self.activity_regularizer, y)
-        grad_z = activations.backward(self.activation, z, y, grad_output)
-        grad_x, grad_kernel = conv2d_backward(np.asarray(grad_z, dtype=FLOATX), conv_cache)
+        return np.asarray(activations.backward(self.activation, z, y, grad_output),
+                          dtype=FLOATX)
+        ### END SOLUTION
+
+    def _input_and_kernel_gradients(self, grad_z, conv_cache):
+        """(d(total)/d(x), d(total)/d(kernel)) from d(total)/d(z).
+
+        The convolution's part is `conv2d_backward(grad_z, conv_cache)`; the kernel also
+        carries the kernel penalty, so with a kernel_regularizer add its gradient
+        (`regularizers.penalty_gradient(self.kernel_regularizer, self.kernel)`).
+        """
+        ### BEGIN SOLUTION
+        grad_x, grad_kernel = conv2d_backward(grad_z, conv_cache)
         if self.kernel_regularizer is not None:
             grad_kernel = grad_kernel + regularizers.penalty_gradient(
                 self.kernel_regularizer, self.kernel)
-        grad_bias = None
-        if self.use_bias:
-            grad_bias = bias_gradient(grad_z, self.data_format)
-            if self.bias_regularizer is not None:
-                grad_bias = grad_bias + regularizers.penalty_gradient(
-                    self.bias_regularizer, self.bias)
+        return grad_x, grad_kernel
         ### END SOLUTION
-        return {"input": grad_x, "kernel": grad_kernel, "bias": grad_bias}
+
+    def _bias_gradient(self, grad_z):
+        """d(total)/d(bias), shape (filters,), from d(total)/d(z): `bias_gradient` in the
+        layer's data format, plus the bias penalty's gradient with a bias_regularizer."""
+        ### BEGIN SOLUTION
+        grad_bias = bias_gradient(grad_z, self.data_format)
+        if self.bias_regularizer is not None:
+            grad_bias = grad_bias + regularizers.penalty_gradient(self.bias_regularizer,
+                                                                  self.bias)
+        return grad_bias
+        ### END SOLUTION
 
     # ------------------------------------------------------------------ weights
     @property

@@ -1,0 +1,341 @@
+"""Chapter 15's check functions (convbook/checks/backward.py): right, wrong and unfinished convlibs,
+and the references themselves.
+
+* the reference solutions/convlib passes every check, visible and hidden, printing one line
+  each and nothing on stderr;
+* the generated stubs (convlib/ at the repository root) fail every check cleanly;
+* a fake student convlib holding one known wrong idea fails with feedback naming it;
+* GradientTape's references (stride-1 Keras convolution, subsampled: never a strided TF conv,
+  see docs/DESIGN.md on oneDNN) agree with a float64 numpy brute force, on the visible cases
+  and on random cases drawn like the hidden ones.
+None of these checks is statistical (the reader's code draws no random numbers).
+"""
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from check_support import (assert_every_misconception_tested, assert_misconception_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly)
+from convbook.checking import CheckFailure
+from convbook.checks import backward as checks
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOK = SOLUTIONS / "15_backward.ipynb"
+
+CHECKS = [
+    checks.check_numerical_gradient,
+    checks.check_piecewise_gradients,
+    checks.check_smooth_gradients,
+    checks.check_softmax_gradient,
+    checks.check_bias_gradient,
+    checks.check_kernel_gradient,
+    checks.check_input_gradient,
+    checks.check_col2im,
+    checks.check_layer_backward,
+    checks.check_layer_backward_with_penalties,
+]
+NAMES = [c.__name__ for c in CHECKS]
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=NAMES)
+def test_reference_passes(check, monkeypatch, capfd):
+    assert_reference_passes(check, monkeypatch, capfd)
+
+
+FIRST_STUB = {
+    "check_numerical_gradient": "gradcheck.numerical_gradient",
+    "check_piecewise_gradients": "activations.relu_backward",
+    "check_smooth_gradients": "activations.sigmoid_backward",
+    "check_softmax_gradient": "activations.softmax_backward",
+    "check_bias_gradient": "bias.bias_gradient",
+    "check_kernel_gradient": "conv.kernel_gradient",
+    "check_input_gradient": "conv.input_gradient",
+    "check_col2im": "conv.col2im",
+    # the layer's forward pass (chapters 13 and 14) is a stub too, and is reached first
+    "check_layer_backward": "Conv2D",
+    "check_layer_backward_with_penalties": "Conv2D",
+}
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=NAMES)
+def test_stubs_fail_cleanly(check, monkeypatch, capfd):
+    assert_stubs_fail_cleanly(check, FIRST_STUB[check.__name__], monkeypatch, capfd)
+
+
+# ------------------------------------------------------------------ misconceptions
+# (module file, function, code replacing its body, check, misconception). The new body may
+# call the reference function as `_right_<function>`.
+
+GRAD = "gradcheck.py"
+ACT = "activations.py"
+BIAS = "bias.py"
+CONV = "conv.py"
+
+MISCONCEPTIONS = {
+    "forward-difference": (GRAD, "numerical_gradient", """
+        f, x = args[0], np.array(args[1], dtype=np.float64)
+        eps = kwargs.get("eps", 1e-3)
+        base = float(f(x))
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            kept = x[i]
+            x[i] = kept + eps
+            grad[i] = (float(f(x)) - base) / eps
+            x[i] = kept
+        return grad
+        """, checks.check_numerical_gradient, checks.FORWARD_DIFFERENCE),
+    "not-halved": (GRAD, "numerical_gradient", """
+        return 2 * _right_numerical_gradient(*args, **kwargs)
+        """, checks.check_numerical_gradient, checks.NOT_HALVED),
+    "not-restored": (GRAD, "numerical_gradient", """
+        f, x = args[0], np.array(args[1], dtype=np.float64)
+        eps = kwargs.get("eps", 1e-3)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            kept = x[i]
+            x[i] = kept + eps
+            above = float(f(x))
+            x[i] = kept - eps
+            grad[i] = (above - float(f(x))) / (2 * eps)
+        return grad
+        """, checks.check_numerical_gradient, checks.NOT_RESTORED),
+    "relu-at-zero": (ACT, "relu_backward", """
+        x, y, grad_y = args
+        return np.where(x >= 0, grad_y, 0)
+        """, checks.check_piecewise_gradients, checks.RELU_AT_ZERO),
+    "leaky-at-zero": (ACT, "leaky_relu_backward", """
+        x, y, grad_y = args
+        slope = kwargs.get("negative_slope", 0.2)
+        return np.where(x >= 0, grad_y, slope * grad_y)
+        """, checks.check_piecewise_gradients, checks.LEAKY_AT_ZERO),
+    "sigmoid-with-x": (ACT, "sigmoid_backward", """
+        x, y, grad_y = args
+        return grad_y * x * (1 - x)
+        """, checks.check_smooth_gradients, checks.SIGMOID_WITH_X),
+    "tanh-with-x": (ACT, "tanh_backward", """
+        x, y, grad_y = args
+        return grad_y * (1 - x * x)
+        """, checks.check_smooth_gradients, checks.TANH_WITH_X),
+    "softmax-elementwise": (ACT, "softmax_backward", """
+        x, y, grad_y = args
+        return grad_y * y * (1 - y)
+        """, checks.check_softmax_gradient, checks.SOFTMAX_ELEMENTWISE),
+    "bias-batch-mean": (BIAS, "bias_gradient", """
+        return _right_bias_gradient(*args, **kwargs) / args[0].shape[0]
+        """, checks.check_bias_gradient, checks.BIAS_BATCH_MEAN),
+    "bias-first-example": (BIAS, "bias_gradient", """
+        return _right_bias_gradient(args[0][:1], *args[1:], **kwargs)
+        """, checks.check_bias_gradient, checks.BIAS_ONE_EXAMPLE),
+    "bias-channels-first-axes": (BIAS, "bias_gradient", """
+        return np.sum(args[0], axis=(0, 1, 2))
+        """, checks.check_bias_gradient, checks.BIAS_AXES_CHANNELS_FIRST),
+    "kernel-not-transposed": (CONV, "kernel_gradient", """
+        cols, dy, kernel_shape = args[:3]
+        if len(args) > 3 and args[3] > 1:      # the wrong idea for groups=1 only
+            return _right_kernel_gradient(*args, **kwargs)
+        rows = cols.shape[0] * cols.shape[1] * cols.shape[2]
+        return (dy.reshape(rows, -1).T @ cols.reshape(rows, -1)).reshape(kernel_shape)
+        """, checks.check_kernel_gradient, checks.KERNEL_NOT_TRANSPOSED),
+    "kernel-batch-mean": (CONV, "kernel_gradient", """
+        return _right_kernel_gradient(*args, **kwargs) / args[0].shape[0]
+        """, checks.check_kernel_gradient, checks.KERNEL_BATCH_MEAN),
+    "input-not-flipped": (CONV, "input_gradient", """
+        dy, kernel, *rest = args
+        return _right_input_gradient(dy, kernel[::-1, ::-1], *rest, **kwargs)
+        """, checks.check_input_gradient, checks.NOT_FLIPPED),
+    "input-not-spread": (CONV, "input_gradient", """
+        dy, kernel, padded_shape, pads, strides, *rest = args
+        return _right_input_gradient(dy, kernel, padded_shape, pads, (1, 1), *rest, **kwargs)
+        """, checks.check_input_gradient, checks.NOT_SPREAD),
+    "input-not-cropped": (CONV, "input_gradient", """
+        dy, kernel, padded_shape, pads, *rest = args
+        return _right_input_gradient(dy, kernel, padded_shape, ((0, 0), (0, 0)), *rest,
+                                     **kwargs)
+        """, checks.check_input_gradient, checks.NOT_CROPPED),
+    "col2im-assigned": (CONV, "col2im", """
+        cols, padded_shape, kernel_size, strides, dilation_rate = args
+        batch, oh, ow = cols.shape[:3]
+        out = np.zeros(padded_shape, dtype=cols.dtype)
+        for a in range(kernel_size[0]):
+            for b in range(kernel_size[1]):
+                rows, columns = _tap_slices(a, b, strides, dilation_rate, (oh, ow))
+                out[:, rows, columns, :] = cols[:, :, :, :, a, b, :].reshape(batch, oh, ow, -1)
+        return out
+        """, checks.check_col2im, checks.COL2IM_ASSIGNED),
+}
+
+
+@pytest.mark.parametrize("name", list(MISCONCEPTIONS))
+def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
+    module, function, body, check, misconception = MISCONCEPTIONS[name]
+    assert_misconception_named(check, misconception, module, function, body, tmp_path,
+                               monkeypatch, capfd)
+
+
+# Conv2D's backward methods: replaced on the class, at the end of layer.py.
+LAYER_MISCONCEPTIONS = {
+    "kernel-penalty-missing": ("""
+        def _wrong(self, grad_z, conv_cache):
+            return conv2d_backward(grad_z, conv_cache)
+        Conv2D._input_and_kernel_gradients = _wrong
+        """, checks.check_layer_backward_with_penalties, checks.LAYER_KERNEL_PENALTY_MISSING),
+    "bias-penalty-missing": ("""
+        def _wrong(self, grad_z):
+            return bias_gradient(grad_z, self.data_format)
+        Conv2D._bias_gradient = _wrong
+        """, checks.check_layer_backward_with_penalties, checks.LAYER_BIAS_PENALTY_MISSING),
+    "activity-missing": ("""
+        def _wrong(self, grad_output, z, y):
+            return activations.backward(self.activation, z, y, grad_output)
+        Conv2D._pre_activation_gradient = _wrong
+        """, checks.check_layer_backward_with_penalties, checks.LAYER_ACTIVITY_MISSING),
+    "activity-not-divided": ("""
+        def _wrong(self, grad_output, z, y):
+            if self.activity_regularizer is not None:
+                grad_output = grad_output + regularizers.penalty_gradient(
+                    self.activity_regularizer, y)
+            return activations.backward(self.activation, z, y, grad_output)
+        Conv2D._pre_activation_gradient = _wrong
+        """, checks.check_layer_backward_with_penalties, checks.LAYER_ACTIVITY_NOT_DIVIDED),
+    "activity-after-activation": ("""
+        def _wrong(self, grad_output, z, y):
+            grad_z = activations.backward(self.activation, z, y, grad_output)
+            if self.activity_regularizer is not None:
+                grad_z = grad_z + activity_penalty_gradient(self.activity_regularizer, y)
+            return grad_z
+        Conv2D._pre_activation_gradient = _wrong
+        """, checks.check_layer_backward_with_penalties,
+        checks.LAYER_ACTIVITY_AFTER_ACTIVATION),
+    "activation-skipped": ("""
+        def _wrong(self, grad_output, z, y):
+            if self.activity_regularizer is not None:
+                grad_output = grad_output + activity_penalty_gradient(
+                    self.activity_regularizer, y)
+            return np.asarray(grad_output, dtype=FLOATX)
+        Conv2D._pre_activation_gradient = _wrong
+        """, checks.check_layer_backward, checks.LAYER_ACTIVATION_SKIPPED),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYER_MISCONCEPTIONS))
+def test_layer_misconception_is_named(name, tmp_path, monkeypatch, capfd):
+    code, check, misconception = LAYER_MISCONCEPTIONS[name]
+    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path / "convlib" / "layer.py"
+    path.write_text(path.read_text() + "\n\n" + textwrap.dedent(code).strip() + "\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CheckFailure) as info:
+        check()
+    assert misconception.text in str(info.value), f"feedback was\n{info.value}"
+    assert info.value.record.misconception == misconception.id, info.value.record
+    out, err = capfd.readouterr()
+    assert err == "", f"wrote to stderr: {err!r}"
+
+
+def test_misconception_ids_are_unique():
+    found = [v for v in vars(checks).values() if isinstance(v, checks.Misconception)]
+    assert len({m.id for m in found}) == len(found) >= 3
+
+
+def test_every_misconception_is_tested():
+    assert_every_misconception_tested(checks, {**MISCONCEPTIONS, **LAYER_MISCONCEPTIONS})
+
+
+# ------------------------------------------- the references against float64 numpy
+
+def numpy_conv_gradients(x, kernel, grad_output, strides, padding, dilation, groups):
+    """(d x, d kernel) of sum(grad_output * conv(x, kernel)) by brute force, float64."""
+    x, kernel, dy = (np.asarray(a, np.float64) for a in (x, kernel, grad_output))
+    pads = checks.conv_pads(x.shape[1:3], kernel.shape[:2], strides, padding, dilation)
+    xp = np.pad(x, ((0, 0), *pads, (0, 0)))
+    kh, kw, cg, filters = kernel.shape
+    fg = filters // groups
+    grad_xp, grad_k = np.zeros_like(xp), np.zeros_like(kernel)
+    for i in range(dy.shape[1]):
+        for j in range(dy.shape[2]):
+            for a in range(kh):
+                for b in range(kw):
+                    r, c = i * strides[0] + a * dilation[0], j * strides[1] + b * dilation[1]
+                    for g in range(groups):
+                        channels, outs = slice(g * cg, (g + 1) * cg), slice(g * fg, (g + 1) * fg)
+                        grad_xp[:, r, c, channels] += dy[:, i, j, outs] @ kernel[a, b, :, outs].T
+                        grad_k[a, b, :, outs] += xp[:, r, c, channels].T @ dy[:, i, j, outs]
+    (top, bottom), (left, right) = pads
+    grad_x = grad_xp[:, top:xp.shape[1] - bottom, left:xp.shape[2] - right]
+    return grad_x, grad_k
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_gradient_tape_references_agree_with_float64_numpy(hidden):
+    rng = np.random.default_rng(15)
+    cases = checks._conv_cases(rng, False) if not hidden else [
+        c for _ in range(5) for c in checks._conv_cases(rng, True)]
+    for case in cases:
+        x, kernel, pads, x_padded, dy = checks._conv_case_arrays(rng, case)
+        strides, padding, dilation, groups = case[7], case[8], case[9], case[10]
+        gx, gk = checks.keras_conv_gradients(x, kernel, dy, strides, padding, dilation)
+        nx, nk = numpy_conv_gradients(x, kernel, dy, strides, padding, dilation, groups)
+        np.testing.assert_allclose(gx, nx, rtol=1e-4, atol=1e-4, err_msg=str(case))
+        np.testing.assert_allclose(gk, nk, rtol=1e-4, atol=1e-4, err_msg=str(case))
+        d_cols = rng.standard_normal(checks.columns_of(
+            x_padded, kernel.shape[:2], strides, dilation, dy.shape[1:3], groups).shape)
+        # col2im is the adjoint of im2col: <col2im(d), x> == <d, im2col(x)>
+        back = checks.keras_col2im(d_cols.astype("float32"), x_padded.shape, kernel.shape[:2],
+                                   strides, dilation)
+        cols = checks.columns_of(x_padded.astype(np.float64), kernel.shape[:2], strides,
+                                 dilation, dy.shape[1:3], groups)
+        assert np.sum(back * x_padded) == pytest.approx(np.sum(d_cols * cols), rel=1e-4,
+                                                        abs=1e-3)
+
+
+def test_the_layer_reference_matches_a_plain_keras_layer_where_the_conv_is_safe(tmp_path):
+    """Stride 1, padding "valid", channels_last: keras_layer_gradients is what a real
+    keras.layers.Conv2D with the regularizers gives (tests/test_layer.py's recipe)."""
+    from convbook import oracle
+    keras, tf = oracle.keras(), oracle.tf()
+    rng = np.random.default_rng(1)
+    config = {**checks.LAYER_DEFAULTS, "activation": "tanh",
+              "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.05}},
+              "bias_regularizer": {"class_name": "L1", "config": {"l1": 0.02}},
+              "activity_regularizer": {"class_name": "L2", "config": {"l2": 0.03}}}
+    x = rng.standard_normal((3, 6, 5, 2)).astype("float32")
+    kernel = rng.standard_normal((3, 2, 2, 4)).astype("float32")
+    bias = rng.standard_normal(4).astype("float32")
+    upstream = rng.standard_normal((3, 4, 4, 4)).astype("float32")
+    ours = checks.keras_layer_gradients(config, x, kernel, bias, upstream)
+    layer = keras.layers.Conv2D(4, (3, 2), activation="tanh",
+                                kernel_regularizer=keras.regularizers.L2(0.05),
+                                bias_regularizer=keras.regularizers.L1(0.02),
+                                activity_regularizer=keras.regularizers.L2(0.03))
+    layer.build(x.shape)
+    layer.set_weights([kernel, bias])
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        total = tf.reduce_sum(layer(xt) * upstream) + tf.add_n(layer.losses)
+    grads = tape.gradient(total, [xt, *layer.trainable_variables])
+    for part, theirs in zip(("input", "kernel", "bias"), grads):
+        np.testing.assert_allclose(ours[part], theirs.numpy(), rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------- the check cells, each run first and alone
+
+def _check_cells():
+    if not NOTEBOOK.exists():
+        return []
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    return [c for c in cells if c["cell_type"] == "code"
+            and c["metadata"].get("nbgrader", {}).get("grade")]
+
+
+def test_the_notebook_has_a_check_cell_per_check():
+    sources = "\n".join("".join(c["source"]) for c in _check_cells())
+    for check in CHECKS:
+        assert f"checks.{check.__name__}()" in sources, check.__name__
+        assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__
