@@ -6,7 +6,7 @@
     python -m convbook.cli collect --zips FOLDER        [--deadline ISO] [--name-pattern RE] [--course DIR]
     python -m convbook.cli autograde [--jobs N] [--timeout S] [--student ID ...]
                                      [--allow-unsafe-sandbox] [--course DIR]
-    python -m convbook.cli feedback                     [--course DIR]
+    python -m convbook.cli feedback [--release]         [--course DIR]
     python -m convbook.cli grades --csv FILE            [--course DIR]
 
 The course directory is --course, else $CONVBOOK_COURSE, else ./course. Every command prints
@@ -586,7 +586,47 @@ def cmd_feedback(args):
         print(f"nbgrader generate_feedback reported errors: {last_error(out)}")
     print("Hidden tests checked: none in any feedback file." if not leaks else
           f"{len(leaks)} leak(s): those files were deleted.")
-    return 1 if (bad or leaks or code != 0) else 0
+    unreleased = 0
+    if getattr(args, "release", False):
+        clean = [s for s in graded
+                 if any(coursemod.feedback_dir(course, s).glob("*.html"))]
+        unreleased = release_feedback(course, clean, leaking={p.parent.parent.name
+                                                               for p in leaked})
+    return 1 if (bad or leaks or code != 0 or unreleased) else 0
+
+
+def release_feedback(course, students, leaking=()):
+    """Publish each student's feedback to the nbgrader exchange (`nbgrader fetch_feedback` on
+    the student's side finds it by the secret of their submission). A student whose pages
+    leaked hidden tests, or who submitted a zip (no exchange submission, so no secret to file
+    the pages under), is not released: the line says what to do instead. Returns the number
+    of students whose feedback could not be released."""
+    failed = 0
+    for student in students:
+        folder = coursemod.feedback_dir(course, student)
+        if student in leaking:
+            print(f"{student}: feedback NOT released (a page leaked hidden tests and was deleted)")
+            failed += 1
+            continue
+        if not (folder / "submission_secret.txt").is_file():
+            print(f"{student}: feedback not released to the exchange (submitted as a zip, not "
+                  f"through the exchange): hand out the pages in {folder}")
+            continue
+
+        def publish(api, student=student):
+            api.coursedir.student_id = student
+            return api.exchange.ReleaseFeedback(coursedir=api.coursedir,
+                                                authenticator=api.authenticator, parent=api)
+
+        ok, out = nbgrader_inprocess(course, "release_feedback", publish)
+        pages = len(list(folder.glob("*.html")))
+        if ok:
+            print(f"{student}: {pages} feedback page(s) released to the exchange "
+                  f"(`nbgrader fetch_feedback {ASSIGNMENT}`)")
+        else:
+            failed += 1
+            print(f"{student}: feedback NOT released: {last_error(out)}")
+    return failed
 
 
 def grade_table(course):
@@ -720,6 +760,9 @@ def build_parser():
 
     p_fb = sub.add_parser("feedback", parents=[common],
                           help="feedback HTML per student (checked: no hidden tests)")
+    p_fb.add_argument("--release", action="store_true",
+                      help="also publish it to the nbgrader exchange, where each student "
+                           "fetches their own (`nbgrader fetch_feedback`)")
     p_fb.set_defaults(func=cmd_feedback)
 
     p_grades = sub.add_parser("grades", parents=[common], help="export grades")

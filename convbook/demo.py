@@ -15,7 +15,8 @@
                 - its convlib/__init__.py leaves a mark if imported outside the sandbox,
                 - correlate2d tries `import keras`, reading the solutions and the gradebook
                   (and would then answer correctly), and writing outside its scratch folder;
-3. `collect --exchange`, `autograde`, `feedback` (checked for hidden tests), `grades --csv`;
+3. `collect --exchange`, `autograde`, `feedback --release` (checked for hidden tests, then
+   published to the exchange; each student fetches their own), `grades --csv`;
 4. the grade table, then what became of each cheating attempt.
 """
 import argparse
@@ -213,6 +214,28 @@ def submit(course, student, folder, cache):
     ExchangeSubmit(coursedir=coursedir, authenticator=Authenticator(config=c), config=c).start()
 
 
+def fetch_feedback(course, student, folder, cache):
+    """`nbgrader fetch_feedback`, in-process: the student's feedback pages, found in the
+    exchange by the secret of their own submission, into <folder>/feedback/<timestamp>/."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default.fetch_feedback import ExchangeFetchFeedback
+    from traitlets.config import Config
+
+    settings = coursemod.course_settings(course)
+    c = Config()
+    c.CourseDirectory.course_id = settings["course_id"]
+    c.CourseDirectory.assignment_id = ASSIGNMENT
+    c.CourseDirectory.student_id = student
+    c.Exchange.root = settings["exchange"]
+    c.Exchange.cache = str(cache)
+    c.Exchange.assignment_dir = str(Path(folder).parent)
+    coursedir = CourseDirectory(config=c)
+    ExchangeFetchFeedback(coursedir=coursedir, authenticator=Authenticator(config=c),
+                          config=c).start()
+    return sorted(p.name for p in Path(folder, "feedback").glob("*/*.html"))
+
+
 def make_class(course, workdir, token):
     """Fetch the release for every student, write their work, submit it."""
     settings = coursemod.course_settings(course)
@@ -229,7 +252,7 @@ def make_class(course, workdir, token):
             answer_questions(folder, student)
         if student == "cheater":
             add_cheats(folder, course, markers, token)
-        submit(course, student, folder, Path(workdir) / "students" / ".cache")
+        submit(course, student, folder, Path(workdir) / "students" / student / ".cache")
     return markers
 
 
@@ -297,8 +320,13 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
             "graded, so no cheat could gain anything.")
         return {"course": course, "codes": codes, "timings": timings, "refused": True,
                 "gained": None, "cheat_written": [], "markers": []}
-    step("feedback")
-    codes["feedback"] = run("feedback")
+    step("feedback --release, and every student fetches their own")
+    codes["feedback"] = run("feedback", "--release")
+    fetched = {}
+    for s in STUDENTS:
+        folder = workdir / "students" / s / ASSIGNMENT
+        fetched[s] = fetch_feedback(course, s, folder, workdir / "students" / s / ".cache")
+        log(f"  {s} fetched {len(fetched[s])} feedback page(s) into {folder / 'feedback'}")
     step("grades")
     csv_path = workdir / "grades.csv"
     codes["grades"] = run("grades", "--csv", str(csv_path))
@@ -340,7 +368,8 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     log(f"\nTimings (s): {json.dumps(timings)}")
     return {"course": course, "csv": csv_path, "codes": codes, "timings": timings,
             "cheat_written": written, "markers": imported, "restore": restore,
-            "broken_cell": broken_cell, "token": token, "gained": gained, "refused": False}
+            "broken_cell": broken_cell, "token": token, "gained": gained, "refused": False,
+            "fetched_feedback": fetched}
 
 
 def check_cells(course):

@@ -6,6 +6,7 @@ that calls the broken function, cheater = exactly what its honest code (one_wron
 """
 import csv
 import sqlite3
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -121,6 +122,24 @@ def test_feedback_exists_without_hidden_tests(result):
     assert len(pages) == len(chapters) * len(demo.STUDENTS)
     assert cli.feedback_leaks(course) == []
     assert cli.hidden_test_lines(course)            # there were hidden tests to leak
+
+
+def test_every_student_fetches_their_own_feedback_from_the_exchange(result):
+    """`feedback --release` publishes the pages; `nbgrader fetch_feedback` (the student's side)
+    finds each student's own, one page per chapter, the same page the instructor has."""
+    course = result["course"]
+    chapters = coursemod.notebook_names(coursemod.source_dir(course))
+    for student in demo.STUDENTS:
+        fetched = result["fetched_feedback"][student]
+        assert fetched == sorted(f"{name}.html" for name in chapters), (student, fetched)
+        folder = Path(course).parent / "students" / student / coursemod.ASSIGNMENT / "feedback"
+        for page in folder.glob("*/*.html"):
+            mine = coursemod.feedback_dir(course, student) / page.name
+            assert page.read_bytes() == mine.read_bytes(), (student, page.name)
+    # one_wrong's page for chapter 00 is its own (the flipped kernel), not full's
+    page = next((Path(course).parent / "students" / "one_wrong" / coursemod.ASSIGNMENT
+                 / "feedback").glob("*/00_*.html"))
+    assert "flipped" in page.read_text()
 
 
 def test_demo_fails_when_a_cheat_gains_or_grading_is_refused():

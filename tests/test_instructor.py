@@ -265,7 +265,7 @@ def flow(tmp_path_factory):
     limit = max(15.0, slowest)
     step("autograde_slow", "autograde", "--student", "slow", "--timeout", f"{limit:.0f}",
          "--course", course)
-    step("feedback", "feedback", "--course", course)
+    step("feedback", "feedback", "--release", "--course", course)
     step("grades", "grades", "--csv", base / "grades.csv", "--course", course)
     print("timings (s):", {k: round(v, 1) for k, v in timings.items()})
     return {"course": course, "base": base, "steps": steps, "markers": markers,
@@ -564,6 +564,23 @@ def test_feedback_has_no_hidden_tests(flow):
             assert line not in text and line.split("# ")[-1] not in raw
     stubs = cli.html_text(coursemod.feedback_dir(course, "stubs") / "00_tiny.html")
     assert "AssertionError" in stubs               # the failure itself is still shown
+
+
+def test_feedback_is_released_to_the_exchange_for_exchange_submissions(flow):
+    """`feedback --release`: the cheater submitted through the exchange, so its pages are
+    published there (under its submission's secret); the zip students are told to be handed
+    their HTML instead, and nothing else lands in the exchange."""
+    course = flow["course"]
+    code, out = flow["steps"]["feedback"]
+    assert code == 0, out
+    assert "cheater: 2 feedback page(s) released to the exchange" in out, out
+    for student in ("12345", "stubs", "late"):
+        assert f"{student}: feedback not released to the exchange (submitted as a zip" in out
+    settings = coursemod.course_settings(course)
+    released = sorted(Path(settings["exchange"], settings["course_id"], "feedback").glob("*.html"))
+    assert len(released) == 2
+    mine = {p.read_bytes() for p in coursemod.feedback_dir(course, "cheater").glob("*.html")}
+    assert {p.read_bytes() for p in released} == mine
 
 
 def test_feedback_leak_detector_notices_a_hidden_line(flow, tmp_path):
