@@ -10,7 +10,6 @@ and the references themselves.
   and on random cases drawn like the hidden ones.
 None of these checks is statistical (the reader's code draws no random numbers).
 """
-import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -25,7 +24,6 @@ from convbook.checks import backward as checks
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
-NOTEBOOK = SOLUTIONS / "15_backward.ipynb"
 
 CHECKS = [
     checks.check_numerical_gradient,
@@ -322,20 +320,3 @@ def test_the_layer_reference_matches_a_plain_keras_layer_where_the_conv_is_safe(
     grads = tape.gradient(total, [xt, *layer.trainable_variables])
     for part, theirs in zip(("input", "kernel", "bias"), grads):
         np.testing.assert_allclose(ours[part], theirs.numpy(), rtol=1e-4, atol=1e-5)
-
-
-# ------------------------------------------------- the check cells, each run first and alone
-
-def _check_cells():
-    if not NOTEBOOK.exists():
-        return []
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    return [c for c in cells if c["cell_type"] == "code"
-            and c["metadata"].get("nbgrader", {}).get("grade")]
-
-
-def test_the_notebook_has_a_check_cell_per_check():
-    sources = "\n".join("".join(c["source"]) for c in _check_cells())
-    for check in CHECKS:
-        assert f"checks.{check.__name__}()" in sources, check.__name__
-        assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__

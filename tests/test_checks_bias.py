@@ -9,8 +9,6 @@
 * every check cell of solutions/05_bias_and_activation.ipynb passes as the first code run in
   a fresh Python process, with nothing on stderr (tests/test_check_cells.py, for every chapter).
 """
-import json
-from pathlib import Path
 
 import pytest
 
@@ -19,9 +17,6 @@ from check_support import (assert_every_misconception_tested, assert_misconcepti
                            assert_stubs_fail_cleanly)
 from convbook.checks import bias as checks
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "solutions"
-NOTEBOOK = SOLUTIONS / "05_bias_and_activation.ipynb"
 
 CHECKS = [
     checks.check_add_bias,
@@ -159,25 +154,3 @@ def test_misconception_ids_are_unique():
 
 def test_every_misconception_is_tested():
     assert_every_misconception_tested(checks, MISCONCEPTIONS)
-
-
-# ------------------------------------------------- the check cells, each run first and alone
-
-def _check_cells():
-    if not NOTEBOOK.exists():
-        return []
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    return [c for c in cells if c["cell_type"] == "code"
-            and c["metadata"].get("nbgrader", {}).get("grade")]
-
-
-CHECK_CELLS = _check_cells()
-
-
-def test_the_notebook_has_a_check_cell_per_check():
-    sources = "\n".join("".join(c["source"]) for c in CHECK_CELLS)
-    for check in CHECKS:
-        assert f"checks.{check.__name__}()" in sources, check.__name__
-        assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__
-
-

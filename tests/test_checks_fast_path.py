@@ -14,7 +14,6 @@ convlibs.
 No check here draws random numbers that a correct answer could fail on: every comparison is
 deterministic, so the false-failure rate of a correct solution is 0 (no statistics).
 """
-import json
 import sys
 from pathlib import Path
 
@@ -28,7 +27,6 @@ from convbook.checks.padding import keras_conv
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
-NOTEBOOK = SOLUTIONS / "13_fast_path.ipynb"
 
 CHECKS = [
     checks.check_window_view,
@@ -219,20 +217,3 @@ def test_reference_im2col_refuses_a_wrong_shape_clearly(reference_conv, monkeypa
                         lambda windows, strides, dilation, groups: windows)
     with pytest.raises(ValueError, match=r"strided_dilated_windows returned columns of shape"):
         reference_conv.conv2d(np.ones((1, 5, 5, 2), "float32"), np.ones((3, 3, 2, 1), "float32"))
-
-
-# ------------------------------------------------- the check cells, each run first and alone
-
-def _check_cells():
-    if not NOTEBOOK.exists():
-        return []
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    return [c for c in cells if c["cell_type"] == "code"
-            and c["metadata"].get("nbgrader", {}).get("grade")]
-
-
-def test_the_notebook_has_a_check_cell_per_check():
-    sources = "\n".join("".join(c["source"]) for c in _check_cells())
-    for check in CHECKS:
-        assert f"checks.{check.__name__}()" in sources, check.__name__
-        assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__

@@ -15,10 +15,8 @@ convlibs, and the oracles and statistics behind them.
   draws pass against Keras's, and correct samplers that use other random streams (fresh
   entropy, inverse-CDF sampling) pass too, so the bound does not hinge on the reader's seeds.
 """
-import json
 import math
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,8 +27,6 @@ from check_support import (SOLUTIONS, assert_every_misconception_tested,
 from convbook.checking import CheckFailure
 from convbook.checks import initializers as checks
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = SOLUTIONS / "06_kernel_initializer.ipynb"
 
 CHECKS = [
     checks.check_compute_fans,
@@ -404,23 +400,6 @@ def test_power_every_wrong_law_fails_against_the_right_one():
     reference = uniform.sample(checks.KERAS_VALUES, seed=3)
     sample = checks.Law("uniform", spread * 3 ** 0.5).sample(checks.STUDENT_VALUES, seed=4)
     assert checks.sample_problem(sample, reference, uniform, uniform.bounds()) is not None
-
-
-# ------------------------------------------------- the check cells, each run first and alone
-
-def _check_cells():
-    if not NOTEBOOK.exists():
-        return []
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    return [c for c in cells if c["cell_type"] == "code"
-            and c["metadata"].get("nbgrader", {}).get("grade")]
-
-
-def test_the_notebook_has_a_check_cell_per_check():
-    sources = "\n".join("".join(c["source"]) for c in _check_cells())
-    for check in CHECKS:
-        assert f"checks.{check.__name__}()" in sources, check.__name__
-        assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__
 
 
 # ------------------------------------------------------------------- Orthogonal (exercise 6.5)

@@ -13,7 +13,6 @@
   two bugs (channels_first bias when width == filters; oneDNN strided conv on tiny shapes).
 Nothing is statistical: no false-failure rate to bound.
 """
-import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -28,7 +27,6 @@ from convbook.checks import layer as checks
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
-NOTEBOOK = SOLUTIONS / "14_whole_layer.ipynb"
 
 CHECKS = [checks.check_more_activations, checks.check_conv2d_layer]
 NAMES = [c.__name__ for c in CHECKS]
@@ -301,23 +299,6 @@ def test_keras_refuses_strides_with_dilation():
     keras = oracle.keras()
     with pytest.raises(ValueError):
         keras.layers.Conv2D(2, 3, strides=2, dilation_rate=2)
-
-
-# ------------------------------------------------- the check cells, each run first and alone
-
-def _check_cells():
-    if not NOTEBOOK.exists():
-        return []
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    return [c for c in cells if c["cell_type"] == "code"
-            and c["metadata"].get("nbgrader", {}).get("grade")]
-
-
-def test_the_notebook_has_a_check_cell_per_check():
-    sources = "\n".join("".join(c["source"]) for c in _check_cells())
-    for check in CHECKS:
-        assert f"checks.{check.__name__}()" in sources, check.__name__
-        assert f"checks.{check.__name__}(hidden=True)" in sources, check.__name__
 
 
 def test_a_wrong_regularizer_is_not_charged_again(tmp_path, monkeypatch, capfd):

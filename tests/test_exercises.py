@@ -112,3 +112,48 @@ def test_the_rule_can_fail():
                     "| function | formula |\n|---|---|\n| `elu(x, alpha=1.0)` | ... |")
     assert not asks_for("elu", "## Exercise 14.1 — the other activations",
                         "| function | formula |\n|---|---|\n| `selu(x)` | `scale * elu(x)` |")
+
+
+CHECK_CALL = re.compile(r"\bchecks\.(check_\w+)\((hidden=True)?\)")
+CHECK_IMPORT = re.compile(r"from convbook\.checks import (\w+) as checks")
+
+
+def graded_check_calls():
+    """{(check module, check function): {"visible", "hidden"}} over every chapter's graded
+    cells (each imports its module `as checks`)."""
+    calls = {}
+    for notebook in sorted(SOLUTIONS.glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            source = "".join(cell["source"])
+            if cell["cell_type"] != "code" or not meta.get("grade"):
+                continue
+            module = CHECK_IMPORT.search(source)
+            assert module, f"{notebook.name} [{meta.get('grade_id')}] imports no check module"
+            for name, hidden in CHECK_CALL.findall(source):
+                calls.setdefault((module.group(1), name), set()).add(
+                    "hidden" if hidden else "visible")
+    return calls
+
+
+def test_every_check_function_is_called_by_a_graded_cell_visible_and_hidden():
+    """A check function no graded cell calls grades nothing; one called without its hidden
+    cases is not checked at autograde on fresh cases."""
+    import importlib
+    import pkgutil
+
+    import convbook.checks
+
+    calls = graded_check_calls()
+    defined = set()
+    for info in pkgutil.iter_modules(convbook.checks.__path__):
+        module = importlib.import_module(f"convbook.checks.{info.name}")
+        defined |= {(info.name, name) for name, value in vars(module).items()
+                    if name.startswith("check_") and callable(value)
+                    and getattr(value, "__module__", "") == module.__name__
+                    and hasattr(value, "__wrapped__")}         # the @check decorator's mark
+    assert len(defined) > 50, defined
+    assert defined - set(calls) == set(), "check functions no graded cell calls"
+    assert set(calls) - defined == set(), "graded cells call checks that do not exist"
+    half = {key: sorted(kinds) for key, kinds in calls.items() if kinds != {"visible", "hidden"}}
+    assert not half, f"called without their visible or hidden cases: {half}"
