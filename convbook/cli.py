@@ -8,6 +8,7 @@
                                      [--allow-unsafe-sandbox] [--course DIR]
     python -m convbook.cli feedback [--release]         [--course DIR]
     python -m convbook.cli grades --csv FILE            [--course DIR]
+    python -m convbook.cli report [--out DIR]           [--course DIR]
 
 The course directory is --course, else $CONVBOOK_COURSE, else ./course. Every command prints
 one line per student (or per file) and exits 1 if anything needs the instructor's attention;
@@ -691,6 +692,22 @@ def cmd_grades(args):
     return 0
 
 
+def cmd_report(args):
+    from . import report
+
+    course = resolve_course(args)
+    try:
+        page, table, data = report.write_report(course, args.out)
+    except report.NothingGraded as exc:
+        print(f"error: {exc}")
+        return 1
+    print(f"Class report ({data['students']} submission(s)): {page}")
+    print(f"  per-check counts: {table}")
+    for item in data["attention"]:
+        print(f"  needs you: {item['student']}: {'; '.join(item['problems'])}")
+    return 0
+
+
 def print_grade_table(rows, notebooks=()):
     """One line per student: status, autograded and written totals, lateness, and the score
     of each chapter (its notebook's number as the column head)."""
@@ -768,6 +785,12 @@ def build_parser():
     p_grades = sub.add_parser("grades", parents=[common], help="export grades")
     p_grades.add_argument("--csv", required=True, metavar="FILE")
     p_grades.set_defaults(func=cmd_grades)
+
+    p_report = sub.add_parser("report", parents=[common],
+                              help="class report after autograde: one HTML page and a CSV")
+    p_report.add_argument("--out", metavar="DIR",
+                          help="where to write them (default: <course>/reports/class/)")
+    p_report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -16,7 +16,8 @@
                 - correlate2d tries `import keras`, reading the solutions and the gradebook
                   (and would then answer correctly), and writing outside its scratch folder;
 3. `collect --exchange`, `autograde`, `feedback --release` (checked for hidden tests, then
-   published to the exchange; each student fetches their own), `grades --csv`;
+   published to the exchange; each student fetches their own), `grades --csv`, `report`
+   (the class report: one HTML page and a CSV in <course>/reports/class/);
 4. the grade table, then what became of each cheating attempt.
 """
 import argparse
@@ -33,6 +34,7 @@ import nbformat
 from . import cli
 from . import course as coursemod
 from .layout import ASSIGNMENT, ROOT, SOLUTIONS, autograded_dir, reports_dir
+from .report import CSV_NAME, HTML_NAME
 
 STUDENTS = ("full", "stubs", "one_wrong", "cheater")
 BROKEN_FUNCTION = "correlate.correlate2d"          # what one_wrong (and cheater) get wrong
@@ -330,6 +332,11 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     step("grades")
     csv_path = workdir / "grades.csv"
     codes["grades"] = run("grades", "--csv", str(csv_path))
+    step("report")
+    codes["report"] = run("report")
+    report_page = reports_dir(course, "class") / HTML_NAME
+    report_csv = reports_dir(course, "class") / CSV_NAME
+    log(f"  the class report: {report_page}  (per-check counts: {report_csv})")
 
     # What became of the cheater's attempts.
     step("the cheater's attempts")
@@ -369,7 +376,7 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     return {"course": course, "csv": csv_path, "codes": codes, "timings": timings,
             "cheat_written": written, "markers": imported, "restore": restore,
             "broken_cell": broken_cell, "token": token, "gained": gained, "refused": False,
-            "fetched_feedback": fetched}
+            "fetched_feedback": fetched, "report": report_page, "report_csv": report_csv}
 
 
 def check_cells(course):
@@ -406,6 +413,7 @@ def demo_succeeded(result):
     """Every step worked and no cheat gained a point, wrote a file or ran in the kernel."""
     return (not result["refused"] and result["codes"]["release"] == 0
             and result["codes"]["autograde"] == 0 and result["codes"]["feedback"] == 0
+            and result["codes"].get("report", 0) == 0
             and result["gained"] == 0 and not result["cheat_written"]
             and not result["markers"])
 

@@ -52,7 +52,7 @@ def grades(result):
 
 def test_every_step_succeeds(result):
     assert result["codes"] == {"create": 0, "release": 0, "collect": 0, "autograde": 0,
-                               "feedback": 0, "grades": 0}
+                               "feedback": 0, "grades": 0, "report": 0}
 
 
 def test_exact_scores(result, grades):
@@ -167,3 +167,138 @@ def test_check_records_name_the_misconception(result):
     assert [c["cell"] for c in failed] == [result["broken_cell"]]
     assert failed[0]["failure"]["misconception"] == "basics.flipped"
     assert failed[0]["failure"]["kind"] == "wrong_values" and failed[0]["points"] > 0
+
+
+# ------------------------------------------------------------------ the class report
+def _check_records(course):
+    import json
+
+    return {path.stem: json.loads(path.read_text())
+            for path in (Path(course) / "reports" / "checks").glob("*.json")}
+
+
+def _section(page, name):
+    import html
+    import re
+
+    body = re.search(rf'<section id="{name}">(.*?)</section>', page, re.S).group(1)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def _names(text, students=demo.STUDENTS):
+    import re
+
+    return {s for s in students if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text)}
+
+
+def test_the_class_report_counts_the_simulated_class(result):
+    from convbook import report
+    from convbook.checks.basics import FLIPPED
+
+    course = result["course"]
+    assert result["codes"]["report"] == 0
+    assert result["report"].is_file() and result["report_csv"].is_file()
+    assert result["report"].parent == course / "reports" / "class"
+    cells = autograded_points(course)
+    total = sum(points for points, _ in cells.values())
+    broken, broken_points = result["broken_cell"], cells[result["broken_cell"]][0]
+    # What the records say each student did: full passes all, stubs implements nothing,
+    # one_wrong and cheater fail the broken cell only.
+    records = _check_records(course)
+    outcome = {s: {c["cell"]: c for cs in r["notebooks"].values() for c in cs}
+               for s, r in records.items()}
+    assert sorted(outcome) == sorted(demo.STUDENTS)
+    assert all(outcome[s].keys() == cells.keys() for s in demo.STUDENTS)
+    assert all(c["status"] == "passed" for c in outcome["full"].values())
+    assert all(c["failure"]["kind"] == "not_implemented" for c in outcome["stubs"].values())
+
+    data = report.class_report(course)
+    assert data["students"] == len(demo.STUDENTS)
+    assert data["scores"]["assignment"] == {
+        "max": total, "scores": sorted([0.0, total - broken_points, total - broken_points, total])}
+    for nb, chapter in data["scores"]["chapters"].items():
+        assert len(chapter["scores"]) == len(demo.STUDENTS) and min(chapter["scores"]) == 0
+    assert sum(c["max"] for c in data["scores"]["chapters"].values()) == total
+    by_cell = {row["cell"]: row for row in data["checks"]}
+    assert by_cell.keys() == cells.keys()
+    for gid, (points, _) in cells.items():
+        wrong = 2 if gid == broken else 0
+        assert by_cell[gid] == dict(by_cell[gid], points=points, attempted=3, passed=3 - wrong,
+                                    failed=wrong, not_implemented=1, not_graded=0), gid
+    assert [(m["misconception"], m["cell"], m["students"], m["sentence"])
+            for m in data["misconceptions"]] == [("basics.flipped", broken, 2, FLIPPED.text)]
+    # Unmatched failures: only stubs' not-implemented functions, one per check cell.
+    assert data["unmatched"] == {"not_implemented": {
+        "failures": len(cells), "students": 1,
+        "cells": {f"{row['notebook']}/{row['cell']}": 1 for row in data["checks"]}}}
+    # Needs the instructor: only the cheater (its files were dropped); ids only here.
+    assert [a["student"] for a in data["attention"]] == ["cheater"]
+    assert data["attention"][0]["problems"] == [
+        "files dropped before grading: " + ", ".join(result["restore"]["dropped_files"])]
+    # Written answers: every question answered by full, one_wrong and cheater (not stubs).
+    assert len(data["written"]) == written_answers(course) > 0
+    assert {w["students"] for w in data["written"]} == {3}
+
+    with open(result["report_csv"]) as fh:
+        rows = {row["cell"]: row for row in csv.DictReader(fh)}
+    assert rows.keys() == cells.keys()
+    assert rows[broken]["failed"] == "2" and rows[broken]["misconceptions"] == "basics.flipped: 2"
+    assert {r["not_implemented"] for r in rows.values()} == {"1"}
+
+
+def test_the_class_report_names_students_only_where_they_need_attention(result, monkeypatch):
+    import matplotlib.text
+
+    from convbook import report
+
+    page = result["report"].read_text()
+    assert "src=\"http" not in page and "<link" not in page      # self-contained
+    for section in ("scores", "checks", "misconceptions", "written"):
+        assert _names(_section(page, section)) == set(), section
+    assert _names(_section(page, "attention")) == {"cheater"}
+    assert not _names(result["report_csv"].read_text())
+    # The figures: every text drawn (titles, labels, ticks) is free of student ids.
+    texts = []
+
+    def collect(fig):
+        texts.extend(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+        return ""
+
+    monkeypatch.setattr(report, "_png", collect)
+    figures = report.score_figures(report.class_report(result["course"])["scores"])
+    assert set(figures) == {"assignment", "chapters"} and texts
+    assert not _names(" ".join(texts))
+
+
+def test_the_class_report_opens_in_a_browser(result):
+    from test_browser_lab import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    shot = Path(__file__).resolve().parents[1] / "test-artifacts" / "class-report.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(result["report"].as_uri())
+            images = page.evaluate("[...document.images].map(i => [i.complete, i.naturalWidth])")
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert len(images) == 2 and all(done and width > 0 for done, width in images), images
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
+    assert shot.stat().st_size > 0
+
+
+def test_report_before_autograde_says_so(tmp_path, capsys):
+    course = tmp_path / "course"
+    assert cli.main(["course", "create", str(course)]) == 0
+    capsys.readouterr()
+    assert cli.main(["report", "--course", str(course)]) == 1
+    out = capsys.readouterr().out
+    assert "nothing autograded yet" in out and "run `autograde` first" in out
+    assert not (course / "reports" / "class" / "class-report.html").exists()
