@@ -20,7 +20,60 @@ from .output_size import conv_output_spatial_shape
 FLOATX = np.float32
 
 
-class Conv2D:
+class KernelAndBias:
+    """What a layer with a kernel and an optional bias shares (Conv2D, network.Dense): the
+    initial values (a None initializer draws glorot_uniform, as Keras's add_weight does), and
+    `weights`, `get_weights`, `set_weights` ([kernel, bias], as Keras orders them) and
+    `count_params`. The layer sets `kernel`, `bias`, `use_bias`, `built` and `name`."""
+
+    @staticmethod
+    def _initial_value(initializer, shape, what):
+        if initializer is None:  # Keras's add_weight: no initializer means glorot_uniform
+            initializer = initializers.get("glorot_uniform")
+        value = np.asarray(initializer(shape, dtype="float32"), dtype=FLOATX)
+        if value.shape != shape:
+            raise ValueError(f"The {what} initializer returned shape {value.shape}, "
+                             f"expected {shape}.")
+        return value
+
+    @property
+    def weights(self):
+        if not self.built:
+            return []
+        return [self.kernel, self.bias] if self.use_bias else [self.kernel]
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        if not self.built:
+            raise ValueError("The layer is not built yet: call it on an input (or build(input_"
+                             "shape)) before set_weights.")
+        current = self.weights
+        weights = list(weights)
+        if len(weights) != len(current):
+            raise ValueError(f"set_weights expects {len(current)} arrays "
+                             f"({'[kernel, bias]' if self.use_bias else '[kernel]'}), "
+                             f"received {len(weights)}.")
+        new = []
+        for name, old, value in zip(("kernel", "bias"), current, weights):
+            value = np.array(value, dtype=FLOATX)
+            if value.shape != old.shape:
+                raise ValueError(f"The {name} must have shape {old.shape}; received an "
+                                 f"array of shape {value.shape}.")
+            new.append(value)
+        self.kernel = new[0]
+        if self.use_bias:
+            self.bias = new[1]
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights "
+                             "to count: call it on an input or build(input_shape) first.")
+        return int(sum(w.size for w in self.weights))
+
+
+class Conv2D(KernelAndBias):
     """2-D convolution layer, argument for argument like keras.layers.Conv2D.
 
     Extra keyword (convlib only): allow_strides_with_dilation=False. Keras refuses strides > 1
@@ -122,16 +175,6 @@ class Conv2D:
             self.bias = self._initial_value(self.bias_initializer, (self.filters,), "bias")
         self.input_channels = channels
         self.built = True
-
-    @staticmethod
-    def _initial_value(initializer, shape, what):
-        if initializer is None:  # Keras's add_weight: no initializer means glorot_uniform
-            initializer = initializers.get("glorot_uniform")
-        value = np.asarray(initializer(shape, dtype="float32"), dtype=FLOATX)
-        if value.shape != shape:
-            raise ValueError(f"The {what} initializer returned shape {value.shape}, "
-                             f"expected {shape}.")
-        return value
 
     # ------------------------------------------------------------------ forward
     def _as_input(self, x):
@@ -235,43 +278,6 @@ class Conv2D:
         layer's data format, plus the bias penalty's gradient with a bias_regularizer."""
         # YOUR CODE HERE
         raise NotImplementedError()
-
-    # ------------------------------------------------------------------ weights
-    @property
-    def weights(self):
-        if not self.built:
-            return []
-        return [self.kernel, self.bias] if self.use_bias else [self.kernel]
-
-    def get_weights(self):
-        return [w.copy() for w in self.weights]
-
-    def set_weights(self, weights):
-        if not self.built:
-            raise ValueError("The layer is not built yet: call it on an input (or build(input_"
-                             "shape)) before set_weights.")
-        current = self.weights
-        weights = list(weights)
-        if len(weights) != len(current):
-            raise ValueError(f"set_weights expects {len(current)} arrays "
-                             f"({'[kernel, bias]' if self.use_bias else '[kernel]'}), "
-                             f"received {len(weights)}.")
-        new = []
-        for name, old, value in zip(("kernel", "bias"), current, weights):
-            value = np.array(value, dtype=FLOATX)
-            if value.shape != old.shape:
-                raise ValueError(f"The {name} must have shape {old.shape}; received an "
-                                 f"array of shape {value.shape}.")
-            new.append(value)
-        self.kernel = new[0]
-        if self.use_bias:
-            self.bias = new[1]
-
-    def count_params(self):
-        if not self.built:
-            raise ValueError(f"Layer '{self.name}' is not built yet, so it has no weights "
-                             "to count: call it on an input or build(input_shape) first.")
-        return int(sum(w.size for w in self.weights))
 
     # ------------------------------------------------------------------ config
     def get_config(self):

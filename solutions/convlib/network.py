@@ -22,6 +22,7 @@ The exercise is `train_step(layers, x, labels, optimizer)`: one step of what Ker
 import numpy as np
 
 from . import constraints, initializers, regularizers
+from .layer import KernelAndBias
 
 __all__ = ["GlobalAveragePooling2D", "Flatten", "Dense", "softmax_cross_entropy_per_example",
            "train_step"]
@@ -80,7 +81,7 @@ class Flatten:
         return {"input": np.asarray(grad_output, dtype=FLOATX).reshape(self._input_shape)}
 
 
-class Dense:
+class Dense(KernelAndBias):
     """keras.layers.Dense without activation: y = x @ kernel + bias, kernel (n_in, units)."""
 
     def __init__(self, units, use_bias=True, kernel_initializer="glorot_uniform",
@@ -104,11 +105,9 @@ class Dense:
 
     def build(self, input_shape):
         n_in = int(input_shape[-1])
-        self.kernel = np.asarray(self.kernel_initializer((n_in, self.units), dtype="float32"),
-                                 dtype=FLOATX)
+        self.kernel = self._initial_value(self.kernel_initializer, (n_in, self.units), "kernel")
         if self.use_bias:
-            self.bias = np.asarray(self.bias_initializer((self.units,), dtype="float32"),
-                                   dtype=FLOATX)
+            self.bias = self._initial_value(self.bias_initializer, (self.units,), "bias")
         self.built = True
 
     def __call__(self, x):
@@ -147,28 +146,6 @@ class Dense:
                 grad_bias = grad_bias + regularizers.penalty_gradient(self.bias_regularizer,
                                                                       self.bias)
         return {"input": grad_output @ self.kernel.T, "kernel": grad_kernel, "bias": grad_bias}
-
-    @property
-    def weights(self):
-        if not self.built:
-            return []
-        return [self.kernel, self.bias] if self.use_bias else [self.kernel]
-
-    def get_weights(self):
-        return [w.copy() for w in self.weights]
-
-    def set_weights(self, weights):
-        if not self.built:
-            raise ValueError("Build the layer (call it, or build(input_shape)) before "
-                             "set_weights.")
-        weights = [np.array(w, dtype=FLOATX) for w in weights]
-        if [w.shape for w in weights] != [w.shape for w in self.weights]:
-            raise ValueError(f"set_weights expects shapes {[w.shape for w in self.weights]}; "
-                             f"received {[w.shape for w in weights]}.")
-        self.kernel = weights[0]
-        if self.use_bias:
-            self.bias = weights[1]
-
 
 def softmax_cross_entropy_per_example(logits, labels):
     """Each example's loss -log softmax(logits)[label], and its gradient.
