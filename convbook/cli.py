@@ -2,6 +2,7 @@
 
     python -m convbook.cli course create DIR [--db-url URL] [--exchange DIR] [--cell-timeout S]
     python -m convbook.cli release                      [--course DIR]
+    python -m convbook.cli release --assignment NAME --chapters 00-05 [--deadline ISO] [--keep-stubs]
     python -m convbook.cli collect --exchange           [--deadline ISO] [--course DIR]
     python -m convbook.cli collect --zips FOLDER        [--deadline ISO] [--name-pattern RE] [--course DIR]
     python -m convbook.cli autograde [--jobs N] [--timeout S] [--student ID ...]
@@ -10,7 +11,10 @@
     python -m convbook.cli grades --csv FILE            [--course DIR]
     python -m convbook.cli report [--out DIR]           [--course DIR]
 
-The course directory is --course, else $CONVBOOK_COURSE, else ./course. Every command prints
+The course directory is --course, else $CONVBOOK_COURSE, else ./course. Every command but
+`course create` takes --assignment NAME: the whole book (conv2d, the default) or a part of it
+released over a term (convbook.parts); with several parts, `grades` and `report` cover the
+term unless given one. Every command prints
 one line per student (or per file) and exits 1 if anything needs the instructor's attention;
 it never stops at the first bad submission. `autograde` exits 2 without grading anything when
 student code could read the solutions here (no bubblewrap, no namespaces) unless told
@@ -33,7 +37,8 @@ from pathlib import Path
 from . import collect as collectmod
 from . import course as coursemod
 from .course import CourseError
-from .layout import ASSIGNMENT, reports_dir
+from . import parts as partsmod
+from .layout import ASSIGNMENT, released_assignments, reports_dir, submitted_students
 
 DEFAULT_TIMEOUT = 900       # seconds per submission (all notebooks)
 INFRASTRUCTURE_ERRORS = re.compile(
@@ -42,12 +47,12 @@ INFRASTRUCTURE_ERRORS = re.compile(
 
 
 # --------------------------------------------------------------------------- helpers
-def nbgrader_inprocess(course, step, make_app):
+def nbgrader_inprocess(course, step, make_app, assignment=ASSIGNMENT):
     """Run one nbgrader step in this process (steps that run no student code).
 
     `make_app(api)` returns the nbgrader app to start, built with `parent=api` so that it sees
     the course's nbgrader_config.py. Saves a Python + nbgrader start-up (~5 s of CPU) per step.
-    The log goes to reports/logs/<step>.log. Returns (success, log text).
+    The log goes to the assignment's reports/logs/<step>.log. Returns (success, log text).
     """
     import logging
 
@@ -55,7 +60,7 @@ def nbgrader_inprocess(course, step, make_app):
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.utils import capture_log
 
-    log_path = reports_dir(course, "logs") / f"{step}.log"
+    log_path = reports_dir(course, "logs", assignment) / f"{step}.log"
     logger = logging.getLogger(f"convbook.nbgrader.{step}")
     logger.propagate = False
     logger.setLevel(logging.INFO)
@@ -66,7 +71,7 @@ def nbgrader_inprocess(course, step, make_app):
     os.chdir(course)
     try:
         coursedir = CourseDirectory(config=config)
-        coursedir.assignment_id = ASSIGNMENT
+        coursedir.assignment_id = assignment
         api = NbGraderAPI(coursedir=coursedir, config=config, log=logger)
         api.log.setLevel(logging.INFO)
         result = capture_log(make_app(api))
@@ -145,17 +150,31 @@ def resolve_course(args):
     return course
 
 
-def students_submitted(course):
-    return sorted(p.parent.name for p in Path(course, "submitted").glob(f"*/{ASSIGNMENT}")
-                  if p.is_dir())
+def resolve_assignment(args, course):
+    """The assignment a command works on: --assignment, else the course's only released one
+    (the whole book, `conv2d`, in a course that is not released in parts)."""
+    name = getattr(args, "assignment", None)
+    released = released_assignments(course)
+    if name:
+        partsmod.check_name(name)
+        if released and name not in released:
+            raise CourseError(f"{name} has not been released in this course (released: "
+                              f"{', '.join(released)})")
+        return name
+    if len(released) > 1:
+        raise CourseError(f"this course has several assignments ({', '.join(released)}): "
+                          "say which with --assignment NAME")
+    return released[0] if released else ASSIGNMENT
 
 
 # --------------------------------------------------------------------------- commands
 def cmd_course_create(args):
     course = coursemod.create_course(args.dir, db_url=args.db_url, source=args.source,
-                                     exchange=args.exchange, cell_timeout=args.cell_timeout)
+                                     exchange=args.exchange, cell_timeout=args.cell_timeout,
+                                     group=args.group)
     settings = coursemod.course_settings(course)
-    print(f"Created course {course} (mode 0700)")
+    access = f"mode 2770, group {args.group}" if args.group else "mode 0700"
+    print(f"Created course {course} ({access})")
     print(f"  source:   {coursemod.source_dir(course)}  "
           f"({len(coursemod.notebook_names(coursemod.source_dir(course)))} notebooks, "
           f"{len(coursemod.convlib_paths(coursemod.source_dir(course)))} convlib modules)")
@@ -165,11 +184,56 @@ def cmd_course_create(args):
     return 0
 
 
+def parse_deadline(text):
+    if not text:
+        return None
+    try:
+        return collectmod.parse_when(text)
+    except ValueError as exc:
+        raise CourseError(f"--deadline: {exc}") from None
+
+
+def duedates(course):
+    """{assignment: its deadline (naive UTC) or None} for every assignment in the gradebook."""
+    with gradebook(course) as gb:
+        return {a.name: a.duedate for a in gb.assignments}
+
+
+def stage_if_needed(course, assignment, args):
+    """Make sure source/<assignment>/ exists: the whole book is staged by `course create`; a
+    part is staged on its first release (--chapters), and never restaged."""
+    staged = partsmod.staged_chapters(course, assignment)
+    if not args.chapters:
+        if not staged:
+            raise CourseError(f"{assignment} is not in this course yet: release a part of the "
+                              f"book with --chapters, e.g. --assignment {assignment} "
+                              "--chapters 00-05")
+        return None
+    if assignment == ASSIGNMENT:
+        raise CourseError(f"--chapters releases a part of the book; {ASSIGNMENT!r} is the whole "
+                          "book: name the part with --assignment, e.g. part1")
+    settings = coursemod.load_settings(course)
+    solutions = Path(settings.get("source") or coursemod.SOLUTIONS)
+    chapters = partsmod.parse_chapters(args.chapters, partsmod.book_chapters(solutions))
+    if staged:
+        if staged != chapters:
+            raise CourseError(f"{assignment} already holds chapter(s) {', '.join(staged)}; a "
+                              "part's chapters never change once staged (its students may have "
+                              "fetched it): give the new chapters to a new part")
+        return None
+    return partsmod.stage_part(course, assignment, chapters, duedates(course),
+                               solutions=solutions, keep_stubs=args.keep_stubs)
+
+
 def cmd_release(args):
     from nbgrader.converters import GenerateAssignment
 
     course = resolve_course(args)
-    release = coursemod.release_dir(course)
+    assignment = args.assignment or ASSIGNMENT
+    partsmod.check_name(assignment)
+    deadline = parse_deadline(args.deadline)
+    stage_if_needed(course, assignment, args)
+    release = coursemod.release_dir(course, assignment)
 
     def generate(api):
         app = GenerateAssignment(coursedir=api.coursedir, parent=api)
@@ -177,22 +241,24 @@ def cmd_release(args):
         app.create_assignment = True
         return app
 
-    ok, out = nbgrader_inprocess(course, "generate_assignment", generate)
+    ok, out = nbgrader_inprocess(course, "generate_assignment", generate, assignment)
     if not ok or not release.is_dir():
         print(f"generate_assignment failed: {last_error(out)}")
         return 1
     # nbgrader only logs a failing post_convert_hook: check the release ourselves.
     leaked = coursemod.leaks(release)
-    source_mods = coursemod.convlib_paths(coursemod.source_dir(course))
+    source_mods = coursemod.convlib_paths(coursemod.source_dir(course, assignment))
     missing = [m for m in source_mods if not (release / m).is_file()]
     if leaked or missing:
         shutil.rmtree(release)
         for leak in leaked:
-            print(f"LEAK     release/{ASSIGNMENT}/{leak}")
+            print(f"LEAK     release/{assignment}/{leak}")
         for m in missing:
             print(f"MISSING  {m} is not in the release")
         print("Release removed; nothing was published.")
         return 1
+    if deadline is not None:
+        set_deadline(course, deadline, assignment)
 
     def publish(api):
         app = api.exchange.ReleaseAssignment(coursedir=api.coursedir,
@@ -200,40 +266,51 @@ def cmd_release(args):
         app.force = True
         return app
 
-    ok, out = nbgrader_inprocess(course, "release_assignment", publish)
+    ok, out = nbgrader_inprocess(course, "release_assignment", publish, assignment)
     if not ok:
         print(f"release_assignment failed: {last_error(out)}")
         return 1
     with gradebook(course) as gb:
-        assignment = gb.find_assignment(ASSIGNMENT)
-        auto = sum(c.max_score for nb in assignment.notebooks for c in nb.grade_cells
+        found = gb.find_assignment(assignment)
+        auto = sum(c.max_score for nb in found.notebooks for c in nb.grade_cells
                    if c.cell_type == "code")
-        manual = sum(c.max_score for nb in assignment.notebooks for c in nb.grade_cells
+        manual = sum(c.max_score for nb in found.notebooks for c in nb.grade_cells
                      if c.cell_type == "markdown")
-        nbs = [nb.name for nb in assignment.notebooks]
-    print(f"Released {ASSIGNMENT}: {len(nbs)} notebooks ({', '.join(sorted(nbs))}), "
+        nbs = [nb.name for nb in found.notebooks]
+        due = found.duedate
+    print(f"Released {assignment}: {len(nbs)} notebooks ({', '.join(sorted(nbs))}), "
           f"{len(source_mods)} convlib modules (solutions stripped, checked)")
+    if partsmod.describe(course, assignment):
+        print(partsmod.describe(course, assignment))
     print(f"  points: {auto:g} autograded + {manual:g} written (graded by hand)")
-    print(f"  students: copy {release} or `nbgrader fetch_assignment {ASSIGNMENT}`; "
+    print(f"  deadline: {f'{due:%Y-%m-%d %H:%M} UTC' if due else 'none set (--deadline ISO)'}")
+    print(f"  students: copy {release} or `nbgrader fetch_assignment {assignment}`; "
           "submit with `nbgrader submit` or a zip")
     return 0
 
 
-def set_deadline(course, deadline):
+def set_deadline(course, deadline, assignment=ASSIGNMENT):
+    """Record the deadline in the gradebook (naive UTC, as nbgrader compares timestamps)."""
+    utc = deadline.astimezone(datetime.timezone.utc) if deadline.tzinfo else deadline
     with gradebook(course) as gb:
-        gb.update_or_create_assignment(ASSIGNMENT, duedate=deadline.replace(tzinfo=None))
+        gb.update_or_create_assignment(assignment, duedate=utc.replace(tzinfo=None))
 
 
 def cmd_collect(args):
     course = resolve_course(args)
-    if not coursemod.release_dir(course).is_dir():
-        raise CourseError("nothing released yet: run `release` first")
-    deadline = collectmod.parse_when(args.deadline) if args.deadline else None
+    assignment = resolve_assignment(args, course)
+    if not coursemod.release_dir(course, assignment).is_dir():
+        raise CourseError(f"{assignment} is not released yet: run `release` first")
+    deadline = parse_deadline(args.deadline)
     if deadline is not None:
-        set_deadline(course, deadline)        # nbgrader then records lateness too
+        set_deadline(course, deadline, assignment)   # nbgrader then records lateness too
+    else:
+        due = duedates(course).get(assignment)      # the deadline given at release, if any
+        deadline = due.replace(tzinfo=datetime.timezone.utc) if due else None
     if args.zips:
         _, problems = collectmod.collect_zips(course, args.zips, deadline=deadline,
-                                              name_pattern=args.name_pattern)
+                                              name_pattern=args.name_pattern,
+                                              assignment=assignment)
     else:
         def gather(api):
             app = api.exchange.Collect(coursedir=api.coursedir,
@@ -241,13 +318,14 @@ def cmd_collect(args):
             app.update = True
             return app
 
-        ok, out = nbgrader_inprocess(course, "collect", gather)
+        ok, out = nbgrader_inprocess(course, "collect", gather, assignment)
         if not ok:
             print(f"nbgrader collect failed: {last_error(out)}")
             return 1
-        _, problems = collectmod.describe_submissions(course, deadline=deadline)
-    n = len(students_submitted(course))
-    print(f"{n} submission(s) in {Path(course, 'submitted')}"
+        _, problems = collectmod.describe_submissions(course, deadline=deadline,
+                                                      assignment=assignment)
+    n = len(submitted_students(course, assignment))
+    print(f"{n} submission(s) of {assignment} in {Path(course, 'submitted')}"
           + (f"; {problems} problem(s) reported above" if problems else ""))
     return 1 if problems else 0
 
@@ -256,12 +334,13 @@ class Worker:
     """One `python -m convbook.grading worker` process: nbgrader and Keras imported once,
     students graded one after another; killed and replaced if a student takes too long."""
 
-    def __init__(self, course, index):
+    def __init__(self, course, index, assignment=ASSIGNMENT):
         self.course = course
-        self.log_path = reports_dir(course, "logs") / f"worker-{index}.log"
+        self.log_path = reports_dir(course, "logs", assignment) / f"worker-{index}.log"
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "convbook.grading", "worker", str(course)], cwd=course,
+            [sys.executable, "-m", "convbook.grading", "worker", str(course), assignment],
+            cwd=course,
             env=coursemod.subprocess_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self.log, text=True, bufsize=1, start_new_session=True)
         self.ready = self._read(WORKER_START_TIMEOUT) or {}
@@ -302,7 +381,7 @@ class Worker:
 WORKER_START_TIMEOUT = 300      # Python, nbgrader and TensorFlow on a busy 2-core machine
 
 
-def autograde_class(course, students, jobs, timeout, progress=None):
+def autograde_class(course, students, jobs, timeout, progress=None, assignment=ASSIGNMENT):
     """Grade every student with `jobs` workers; {student: result}. Never raises for one
     student's sake: a crash or a timeout is that student's result."""
     import queue
@@ -315,7 +394,7 @@ def autograde_class(course, students, jobs, timeout, progress=None):
     lock = threading.Lock()
 
     def start_worker(index):
-        worker = Worker(course, index)
+        worker = Worker(course, index, assignment)
         with lock:
             run["workers"] += 1
             run["worker_start"].append(worker.ready.get("start"))
@@ -342,7 +421,7 @@ def autograde_class(course, students, jobs, timeout, progress=None):
             worker.stop()
 
     def grade_with(worker, student):
-        restore_report = reports_dir(course, "restore") / f"{student}.json"
+        restore_report = reports_dir(course, "restore", assignment) / f"{student}.json"
         restore_report.unlink(missing_ok=True)
         start = time.monotonic()
         for attempt in range(3):
@@ -352,7 +431,7 @@ def autograde_class(course, students, jobs, timeout, progress=None):
                 continue            # a database hiccup, not the submission: try again
             break
         result = finish_result(course, student, reply, timeout, time.monotonic() - start,
-                               worker)
+                               worker, assignment)
         return result
 
     threads = [threading.Thread(target=serve, args=(i,), daemon=True)
@@ -364,16 +443,16 @@ def autograde_class(course, students, jobs, timeout, progress=None):
     return results, run
 
 
-def finish_result(course, student, reply, timeout, elapsed, worker):
+def finish_result(course, student, reply, timeout, elapsed, worker, assignment=ASSIGNMENT):
     """The per-student record the CLI prints and saves (reports/autograde/<student>.json)."""
-    log_path = reports_dir(course, "autograde") / f"{student}.log"
-    released = set(coursemod.notebook_names(coursemod.release_dir(course)))
+    log_path = reports_dir(course, "autograde", assignment) / f"{student}.log"
+    released = set(coursemod.notebook_names(coursemod.release_dir(course, assignment)))
     missing = sorted(released - set(coursemod.notebook_names(
-        coursemod.submitted_dir(course, student))))
-    result = {"student": student, "seconds": round(elapsed, 1), "log": str(log_path),
+        coursemod.submitted_dir(course, student, assignment))))
+    result = {"student": student, "assignment": assignment, "seconds": round(elapsed, 1), "log": str(log_path),
               "missing_notebooks": missing, "sandbox": sandbox_label()}
     if reply is None:
-        shutil.rmtree(coursemod.autograded_dir(course, student), ignore_errors=True)
+        shutil.rmtree(coursemod.autograded_dir(course, student, assignment), ignore_errors=True)
         if worker.ready:
             result.update(status="timeout", restart=True,
                           message=f"killed after {timeout:g} s (the whole submission's time "
@@ -391,10 +470,10 @@ def finish_result(course, student, reply, timeout, elapsed, worker):
             result.update(status="failed", message=last_error(reply.get("log", "")))
     try:
         result["restore"] = json.loads(
-            (reports_dir(course, "restore") / f"{student}.json").read_text())
+            (reports_dir(course, "restore", assignment) / f"{student}.json").read_text())
     except (OSError, ValueError):
         result["restore"] = {}
-    (reports_dir(course, "autograde") / f"{student}.json").write_text(
+    (reports_dir(course, "autograde", assignment) / f"{student}.json").write_text(
         json.dumps(result, indent=1))
     return result
 
@@ -409,13 +488,13 @@ def sandbox_label():
     return f"{mode} (UNSAFE: allowed by --allow-unsafe-sandbox)" if unsafe_allowed() else mode
 
 
-def submission_scores(course, student):
+def submission_scores(course, student, assignment=ASSIGNMENT):
     """(autograded score, autograded max, written max, needs manual) from the gradebook."""
     from nbgrader.api import MissingEntry
 
     with gradebook(course) as gb:
         try:
-            sub = gb.find_submission(ASSIGNMENT, student)
+            sub = gb.find_submission(assignment, student)
         except MissingEntry:
             return None
         return sub.code_score, sub.max_code_score, sub.max_written_score, sub.needs_manual_grade
@@ -454,11 +533,13 @@ def cmd_autograde(args):
     from .sandbox import ALLOW_UNSAFE_ENV, refusal, sandbox_info
 
     course = resolve_course(args)
-    students = args.student or students_submitted(course)
+    assignment = resolve_assignment(args, course)
+    coursemod.check_overwriting(course, assignment)
+    students = args.student or submitted_students(course, assignment)
     if not students:
-        print("No submissions to autograde: run `collect` first")
+        print(f"No submissions of {assignment} to autograde: run `collect` first")
         return 1
-    unknown = [s for s in students if not coursemod.submitted_dir(course, s).is_dir()]
+    unknown = [s for s in students if not coursemod.submitted_dir(course, s, assignment).is_dir()]
     if unknown:
         print("No submission for: " + ", ".join(unknown))
         return 1
@@ -475,19 +556,19 @@ def cmd_autograde(args):
     else:
         os.environ.pop(ALLOW_UNSAFE_ENV, None)
     jobs = max(1, min(args.jobs, len(students)))
-    print(f"Autograding {len(students)} submission(s) with {jobs} worker(s), "
+    print(f"Autograding {len(students)} submission(s) of {assignment} with {jobs} worker(s), "
           f"at most {args.timeout:g} s each; sandbox: {sandbox_label()}", flush=True)
     start = time.monotonic()
     results, run = autograde_class(course, students, jobs, args.timeout,
-                                   progress=Progress(len(students)))
+                                   progress=Progress(len(students)), assignment=assignment)
     total = time.monotonic() - start
     run.update(wall=round(total, 1), sandbox=sandbox_label(), students=len(students))
-    (reports_dir(course, "autograde") / "run.json").write_text(json.dumps(run, indent=1))
+    (reports_dir(course, "autograde", assignment) / "run.json").write_text(json.dumps(run, indent=1))
     width = max(len(s) for s in students)
     bad = 0
     for s in students:
         r = results[s]
-        scores = submission_scores(course, s) if r["status"] == "ok" else None
+        scores = submission_scores(course, s, assignment) if r["status"] == "ok" else None
         dropped = r["restore"].get("dropped_files", [])
         extra = r["restore"].get("new_modules", [])
         if r["status"] == "ok" and scores is not None:
@@ -511,12 +592,12 @@ def cmd_autograde(args):
     return 1 if bad else 0
 
 
-def hidden_test_lines(course):
+def hidden_test_lines(course, assignment=ASSIGNMENT):
     """Lines of the hidden-test regions of the source notebooks (meaningful ones only)."""
     import nbformat
 
     hidden, visible = set(), set()
-    for nb_path in sorted(coursemod.source_dir(course).glob("*.ipynb")):
+    for nb_path in sorted(coursemod.source_dir(course, assignment).glob("*.ipynb")):
         nb = nbformat.read(str(nb_path), as_version=4)
         for cell in nb.cells:
             inside = False
@@ -536,11 +617,12 @@ def html_text(path):
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def feedback_leaks(course):
-    """(html file, leaked line) pairs: hidden tests visible in any feedback file."""
-    hidden = hidden_test_lines(course)
+def feedback_leaks(course, assignment=ASSIGNMENT):
+    """(html file, leaked line) pairs: hidden tests visible in any feedback file of the
+    assignment."""
+    hidden = hidden_test_lines(course, assignment)
     found = []
-    for path in sorted(Path(course, "feedback").rglob("*.html")):
+    for path in sorted(Path(course, "feedback").glob(f"*/{assignment}/**/*.html")):
         raw = Path(path).read_text(errors="replace")
         text = html_text(path)
         flat = re.sub(r"\s+", "", text)
@@ -557,9 +639,10 @@ def cmd_feedback(args):
     from nbgrader.converters import GenerateFeedback
 
     course = resolve_course(args)
-    graded = sorted(p.parent.name for p in Path(course, "autograded").glob(f"*/{ASSIGNMENT}"))
+    assignment = resolve_assignment(args, course)
+    graded = sorted(p.parent.name for p in Path(course, "autograded").glob(f"*/{assignment}"))
     if not graded:
-        print("Nothing autograded yet: run `autograde` first")
+        print(f"Nothing of {assignment} autograded yet: run `autograde` first")
         return 1
 
     def feedback(api):
@@ -567,17 +650,18 @@ def cmd_feedback(args):
         app.force = True
         return app
 
-    ok, out = nbgrader_inprocess(course, "generate_feedback", feedback)
+    ok, out = nbgrader_inprocess(course, "generate_feedback", feedback, assignment)
     code = 0 if ok else 1
-    leaks = feedback_leaks(course)
+    leaks = feedback_leaks(course, assignment)
     leaked = {p for p, _ in leaks}
     for path, line in leaks:
         print(f"LEAK     {path.relative_to(course)} shows hidden-test text: {line[:80]!r}")
     bad = 0
     for s in graded:
-        files = sorted(coursemod.feedback_dir(course, s).glob("*.html"))
+        files = sorted(coursemod.feedback_dir(course, s, assignment).glob("*.html"))
         if files and not leaked & set(files):
-            print(f"{s}: {len(files)} feedback file(s) in {coursemod.feedback_dir(course, s)}")
+            print(f"{s}: {len(files)} feedback file(s) in "
+                  f"{coursemod.feedback_dir(course, s, assignment)}")
         else:
             bad += 1
             print(f"{s}: NO feedback ({'removed: it leaked hidden tests' if files else last_error(out)})")
@@ -590,13 +674,14 @@ def cmd_feedback(args):
     unreleased = 0
     if getattr(args, "release", False):
         clean = [s for s in graded
-                 if any(coursemod.feedback_dir(course, s).glob("*.html"))]
+                 if any(coursemod.feedback_dir(course, s, assignment).glob("*.html"))]
         unreleased = release_feedback(course, clean, leaking={p.parent.parent.name
-                                                               for p in leaked})
+                                                               for p in leaked},
+                                      assignment=assignment)
     return 1 if (bad or leaks or code != 0 or unreleased) else 0
 
 
-def release_feedback(course, students, leaking=()):
+def release_feedback(course, students, leaking=(), assignment=ASSIGNMENT):
     """Publish each student's feedback to the nbgrader exchange (`nbgrader fetch_feedback` on
     the student's side finds it by the secret of their submission). A student whose pages
     leaked hidden tests, or who submitted a zip (no exchange submission, so no secret to file
@@ -604,7 +689,7 @@ def release_feedback(course, students, leaking=()):
     of students whose feedback could not be released."""
     failed = 0
     for student in students:
-        folder = coursemod.feedback_dir(course, student)
+        folder = coursemod.feedback_dir(course, student, assignment)
         if student in leaking:
             print(f"{student}: feedback NOT released (a page leaked hidden tests and was deleted)")
             failed += 1
@@ -619,34 +704,40 @@ def release_feedback(course, students, leaking=()):
             return api.exchange.ReleaseFeedback(coursedir=api.coursedir,
                                                 authenticator=api.authenticator, parent=api)
 
-        ok, out = nbgrader_inprocess(course, "release_feedback", publish)
+        ok, out = nbgrader_inprocess(course, "release_feedback", publish, assignment)
         pages = len(list(folder.glob("*.html")))
         if ok:
             print(f"{student}: {pages} feedback page(s) released to the exchange "
-                  f"(`nbgrader fetch_feedback {ASSIGNMENT}`)")
+                  f"(`nbgrader fetch_feedback {assignment}`)")
         else:
             failed += 1
             print(f"{student}: feedback NOT released: {last_error(out)}")
     return failed
 
 
-def grade_table(course):
-    """Rows (dicts) of the grade export, and the column order."""
-    from nbgrader.api import MissingEntry
-
+def autograde_records(course, assignment=ASSIGNMENT):
+    """({student: status}, {student: sandbox}) from the assignment's autograde reports."""
     status, sandbox_used = {}, {}
-    for path in reports_dir(course, "autograde").glob("*.json"):
+    for path in reports_dir(course, "autograde", assignment).glob("*.json"):
         try:
             r = json.loads(path.read_text())
             status[r["student"]] = r["status"]
             sandbox_used[r["student"]] = r.get("sandbox", "")
         except (OSError, ValueError, KeyError, TypeError):
             pass
+    return status, sandbox_used
+
+
+def grade_table(course, assignment=ASSIGNMENT):
+    """Rows (dicts) of one assignment's grade export, and the column order."""
+    from nbgrader.api import MissingEntry
+
+    status, sandbox_used = autograde_records(course, assignment)
     rows = []
     with gradebook(course) as gb:
-        assignment = gb.find_assignment(ASSIGNMENT)
+        found = gb.find_assignment(assignment)
         cells = [(nb.name, c.name, c.cell_type, c.max_score)
-                 for nb in sorted(assignment.notebooks, key=lambda n: n.name)
+                 for nb in sorted(found.notebooks, key=lambda n: n.name)
                  for c in sorted(nb.grade_cells, key=lambda c: c.name)]
         notebooks = sorted({nb for nb, *_ in cells})
         columns = (["student_id", "status", "submitted", "seconds_late", "total", "max_total",
@@ -656,7 +747,7 @@ def grade_table(course):
                    + [f"{nb}/{cell}" for nb, cell, *_ in cells])
         for student in sorted(s.id for s in gb.students):
             try:
-                sub = gb.find_submission(ASSIGNMENT, student)
+                sub = gb.find_submission(assignment, student)
             except MissingEntry:
                 continue
             row = {"student_id": student, "status": status.get(student, "not autograded"),
@@ -676,32 +767,114 @@ def grade_table(course):
     return columns, rows
 
 
-def cmd_grades(args):
-    course = resolve_course(args)
-    columns, rows = grade_table(course)
-    out = Path(args.csv)
+TERM_FIELDS = ("total", "autograded", "written", "seconds_late", "status")
+
+
+def term_table(course, assignments):
+    """Rows of the term's grade export: per student, each assignment's total, autograded and
+    written score, lateness and status (blank where not submitted), and the term's totals.
+    The maxima count every assignment, submitted or not."""
+    columns = ["student_id", "term_total", "term_max", "term_autograded", "term_written",
+               "needs_manual_grade"]
+    by_student, maxima = {}, {}
+    for name in assignments:
+        columns += [f"{name}/{field}" for field in TERM_FIELDS]
+        _, rows = grade_table(course, name)
+        with gradebook(course) as gb:
+            found = gb.find_assignment(name)
+            maxima[name] = sum(c.max_score for nb in found.notebooks for c in nb.grade_cells)
+        for row in rows:
+            out = by_student.setdefault(row["student_id"], {"student_id": row["student_id"]})
+            for field in TERM_FIELDS:
+                out[f"{name}/{field}"] = row[field]
+            out["needs_manual_grade"] = out.get("needs_manual_grade", False) or \
+                bool(row["needs_manual_grade"])
+    for out in by_student.values():
+        out["term_total"] = sum(out.get(f"{a}/total", 0.0) for a in assignments)
+        out["term_autograded"] = sum(out.get(f"{a}/autograded", 0.0) for a in assignments)
+        out["term_written"] = sum(out.get(f"{a}/written", 0.0) for a in assignments)
+        out["term_max"] = sum(maxima.values())
+    return columns, [by_student[s] for s in sorted(by_student)]
+
+
+def write_csv_rows(path, columns, rows):
+    out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
-    notebooks = [c for c in columns if "/" not in c and c[:2].isdigit()]
-    print_grade_table(rows, notebooks)
-    print(f"Wrote {len(rows)} student(s) to {out}")
+    return out
+
+
+def graded_assignments(course):
+    """Released assignments, in release order (the gradebook's), that the gradebook knows."""
+    with gradebook(course) as gb:
+        known = [a.name for a in sorted(gb.assignments, key=lambda a: (a.duedate is None,
+                                                                      a.duedate or 0, a.name))]
+    released = set(released_assignments(course))
+    return [a for a in known if a in released]
+
+
+def cmd_grades(args):
+    course = resolve_course(args)
+    assignments = graded_assignments(course)
+    if args.assignment or len(assignments) <= 1:
+        assignment = resolve_assignment(args, course)
+        columns, rows = grade_table(course, assignment)
+        out = write_csv_rows(args.csv, columns, rows)
+        notebooks = [c for c in columns if "/" not in c and c[:2].isdigit()]
+        print_grade_table(rows, notebooks)
+        print(f"Wrote {len(rows)} student(s) of {assignment} to {out}")
+        return 0
+    columns, rows = term_table(course, assignments)
+    out = write_csv_rows(args.csv, columns, rows)
+    print_term_table(rows, assignments)
+    print(f"Wrote the term ({len(assignments)} assignments, {len(rows)} student(s)) to {out}; "
+          "--assignment NAME for one assignment's cells")
     return 0
+
+
+def _score(value):
+    return "-" if value is None else format(value, "g")
+
+
+def print_term_table(rows, assignments):
+    if not rows:
+        print("No graded submissions.")
+        return
+    width = max(10, *(len(r["student_id"]) for r in rows))
+    heads = "".join(f" {a[:10]:>10}" for a in assignments)
+    print(f"{'student':<{width}}  {'term':>13}{heads}")
+    for r in rows:
+        per = "".join(f" {_score(r.get(f'{a}/total')):>10}" for a in assignments)
+        mark = "*" if r["needs_manual_grade"] else ""
+        print(f"{r['student_id']:<{width}}  {r['term_total']:>6g}/{r['term_max']:<5g}{mark:1}{per}")
+    if any(r["needs_manual_grade"] for r in rows):
+        print("* written answers still to be graded by hand (nbgrader formgrader)")
 
 
 def cmd_report(args):
     from . import report
 
     course = resolve_course(args)
+    assignments = graded_assignments(course)
     try:
-        page, table, data = report.write_report(course, args.out)
+        if len(assignments) > 1 and not args.assignment:
+            page, table, data, pages = report.write_term_report(course, assignments, args.out)
+            for name, written in pages.items():
+                print(f"{name}: " + (f"class report: {written[0]}" if written else
+                                     "nothing autograded yet"))
+            print(f"Term report ({len(assignments)} assignments, {data['students']} "
+                  f"student(s)): {page}\n  per-assignment counts: {table}")
+            return 0
+        assignment = resolve_assignment(args, course)
+        page, table, data = report.write_report(course, args.out, assignment)
     except report.NothingGraded as exc:
         print(f"error: {exc}")
         return 1
-    print(f"Class report ({data['students']} submission(s)): {page}")
+    print(f"Class report of {assignment} ({data['students']} submission(s)): {page}")
     print(f"  per-check counts: {table}")
     for item in data["attention"]:
         print(f"  needs you: {item['student']}: {'; '.join(item['problems'])}")
@@ -735,6 +908,10 @@ def build_parser():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--course", help="course directory (default: $CONVBOOK_COURSE or ./course)")
+    common.add_argument("--assignment", metavar="NAME",
+                        help=f"the assignment: {ASSIGNMENT} (the whole book) or a part released "
+                             "with --chapters; default: the course's only one (grades and "
+                             "report: the whole term when there are several)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_course = sub.add_parser("course", help="course directory management")
@@ -746,11 +923,24 @@ def build_parser():
     p_create.add_argument("--exchange", help="nbgrader exchange root (default: DIR/exchange)")
     p_create.add_argument("--cell-timeout", type=int, default=coursemod.DEFAULT_CELL_TIMEOUT,
                           help="seconds per notebook cell at autograde (Execute.timeout)")
+    p_create.add_argument("--group", help="share the course with this group of instructors "
+                                          "(group-owned, setgid, 2770) instead of 0700")
     p_create.add_argument("--source", help=argparse.SUPPRESS)   # tests: a tiny assignment
     p_create.set_defaults(func=cmd_course_create)
 
     p_release = sub.add_parser("release", parents=[common],
                                help="generate the student version and release it to the exchange")
+    p_release.add_argument("--chapters", metavar="LIST",
+                           help="release a part of the book as --assignment NAME: chapter "
+                                "numbers and ranges, e.g. 00-05 or 06,07,08; staged from the "
+                                "book as it is now, once (a new chapter goes into a new part)")
+    p_release.add_argument("--deadline", help="ISO date/time (UTC unless it says otherwise), "
+                                              "recorded in the gradebook; later submissions "
+                                              "are flagged at collect")
+    p_release.add_argument("--keep-stubs", action="store_true",
+                           help="a part's earlier chapters' functions stay stubs (students "
+                                "bring their own convlib/) instead of the reference code, "
+                                "which needs every part grading them to be past its deadline")
     p_release.set_defaults(func=cmd_release)
 
     p_collect = sub.add_parser("collect", parents=[common], help="collect submissions")

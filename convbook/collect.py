@@ -153,13 +153,16 @@ def write_timestamp(folder, when):
         when.astimezone(dt.timezone.utc).strftime(TIMESTAMP_FORMAT))
 
 
-def collect_zips(course, folder, deadline=None, name_pattern=DEFAULT_NAME_PATTERN, log=print):
-    """Collect every student's latest zip from `folder`. Returns (report lines, n_problems)."""
+def collect_zips(course, folder, deadline=None, name_pattern=DEFAULT_NAME_PATTERN, log=print,
+                 assignment=ASSIGNMENT):
+    """Collect every student's latest zip from `folder` as a submission of `assignment`.
+    Notebooks of chapters the assignment does not hold (a whole workspace zipped for a part)
+    are left out. Returns (report lines, n_problems)."""
     course, folder = Path(course), Path(folder)
     if not folder.is_dir():
         raise coursemod.CourseError(f"no such folder: {folder}")
     regex = re.compile(name_pattern, re.IGNORECASE)
-    released = set(coursemod.notebook_names(coursemod.release_dir(course)))
+    released = set(coursemod.notebook_names(coursemod.release_dir(course, assignment)))
     lines, problems = [], 0
 
     def report(tag, text):
@@ -208,12 +211,16 @@ def collect_zips(course, folder, deadline=None, name_pattern=DEFAULT_NAME_PATTER
                               f"{chosen.path.name} ({fmt_when(other.timestamp)} < "
                               f"{fmt_when(chosen.timestamp)}), keeping the latest")
             problems += 1
-        dest = coursemod.submitted_dir(course, student)
+        dest = coursemod.submitted_dir(course, student, assignment)
+        unknown = sorted(Path(r).stem for r in chosen.members
+                         if "/" not in r and r.endswith(".ipynb") and Path(r).stem not in released)
         with tempfile.TemporaryDirectory(dir=course) as tmp:
-            staged = Path(tmp) / "conv2d"
+            staged = Path(tmp) / assignment
             staged.mkdir()
             with zipfile.ZipFile(chosen.path) as zf:
                 for rel, info in sorted(chosen.members.items()):
+                    if "/" not in rel and Path(rel).stem in unknown:
+                        continue                    # another assignment's chapter
                     out = staged / rel
                     out.parent.mkdir(parents=True, exist_ok=True)
                     with zf.open(info) as src, open(out, "wb") as dst:
@@ -224,18 +231,18 @@ def collect_zips(course, folder, deadline=None, name_pattern=DEFAULT_NAME_PATTER
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(staged), str(dest))
 
-        notebooks = sorted(Path(r).stem for r in chosen.members if "/" not in r)
+        notebooks = sorted(Path(r).stem for r in chosen.members
+                           if "/" not in r and Path(r).stem not in unknown)
         modules = [r for r in chosen.members if r.startswith("convlib/")]
         notes = []
         missing = sorted(released - set(notebooks))
-        unknown = sorted(set(notebooks) - released)
         if not notebooks:
             notes.append("no notebook at all: nbgrader cannot autograde it (ask the student "
                          "for the notebooks)")
         elif missing:
             notes.append("missing notebook(s) " + ", ".join(missing) + " (scored 0)")
         if unknown:
-            notes.append("unknown notebook(s) " + ", ".join(unknown) + " (not graded)")
+            notes.append(f"notebook(s) not in {assignment} left out: " + ", ".join(unknown))
         if chosen.ignored:
             shown = ", ".join(chosen.ignored[:6]) + (" ..." if len(chosen.ignored) > 6 else "")
             notes.append(f"ignored {len(chosen.ignored)} other file(s): {shown}")
@@ -252,14 +259,14 @@ def collect_zips(course, folder, deadline=None, name_pattern=DEFAULT_NAME_PATTER
     return lines, problems
 
 
-def describe_submissions(course, deadline=None, log=print):
-    """One line per collected submission (after an exchange collect)."""
+def describe_submissions(course, deadline=None, log=print, assignment=ASSIGNMENT):
+    """One line per collected submission of `assignment` (after an exchange collect)."""
     course = Path(course)
-    released = set(coursemod.notebook_names(coursemod.release_dir(course)))
-    release_files = {p.relative_to(coursemod.release_dir(course)).as_posix()
-                     for p in coursemod.release_dir(course).rglob("*") if p.is_file()}
+    release = coursemod.release_dir(course, assignment)
+    released = set(coursemod.notebook_names(release))
+    release_files = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()}
     lines, problems = [], 0
-    for folder in sorted(Path(course).glob(f"submitted/*/{ASSIGNMENT}")):
+    for folder in sorted(Path(course).glob(f"submitted/*/{assignment}")):
         student = folder.parent.name
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
                        if p.is_file() and "__pycache__" not in p.parts)

@@ -2,7 +2,9 @@
 
     create_course("~/conv2d-course")            # source/conv2d/ + nbgrader_config.py, mode 0700
 
-One nbgrader assignment, ``conv2d``: the chapter notebooks and ``convlib/`` side by side.
+An nbgrader assignment is the chapter notebooks and ``convlib/`` side by side: ``conv2d``, the
+whole book, staged here when the course is created, or parts of the book released over a term
+(convbook.parts), staged when first released.
 Everything nbgrader needs lives in the course directory (gradebook, exchange, reports), and
 the directory is private (0700): student code, which the check harness runs as an
 unprivileged user, can read nothing in it — not the solutions, not the hidden tests, not the
@@ -148,11 +150,12 @@ c.GenerateAssignment.post_convert_hook = "convbook.build.post_convert_hook"
 
 # --- autograde
 # autograde copies every non-notebook SOURCE file over the submission unless excluded:
-# without this list each student's convlib would be replaced by the reference solution.
-_SOURCE = COURSE / "source" / {assignment!r}
-c.Autograde.exclude_overwriting = {{{assignment!r}: sorted(
-    p.relative_to(_SOURCE).as_posix() for p in (_SOURCE / "convlib").rglob("*.py")
-    if "__pycache__" not in p.parts)}}
+# without this list each student's convlib would be replaced by the reference solution. One
+# entry per assignment (the whole book, or each part), read afresh whenever nbgrader starts.
+c.Autograde.exclude_overwriting = {{
+    folder.name: sorted(p.relative_to(folder).as_posix() for p in (folder / "convlib").rglob("*.py")
+                        if "__pycache__" not in p.parts)
+    for folder in sorted((COURSE / "source").glob("*")) if (folder / "convlib").is_dir()}}
 
 # Restore every released cell except the written answers, drop cells the student added,
 # drop files outside the released set (other than new convlib modules). See convbook.restore.
@@ -201,7 +204,21 @@ c.FileNameCollectorPlugin.named_regexp = r"^(?P<student_id>[A-Za-z0-9][A-Za-z0-9
 def render_config(course, db_url, exchange, cell_timeout, course_id=COURSE_ID):
     return CONFIG_TEMPLATE.format(
         repo=str(ROOT), course_id=course_id, db_url=db_url, exchange=str(exchange),
-        assignment=ASSIGNMENT, cell_timeout=int(cell_timeout), noise=TF_NOISE_PATTERN)
+        cell_timeout=int(cell_timeout), noise=TF_NOISE_PATTERN)
+
+
+def check_overwriting(course, assignment=ASSIGNMENT):
+    """Refuse to grade an assignment whose students' convlib autograde would overwrite with
+    the reference (a course created before parts existed lists the whole book only)."""
+    config = load_config(course)
+    excluded = config.Autograde.get("exclude_overwriting", {})
+    excluded = set(excluded.get(assignment, [])) if isinstance(excluded, dict) else set()
+    missing = sorted(set(convlib_paths(source_dir(course, assignment))) - excluded)
+    if missing:
+        raise CourseError(
+            f"{Path(course) / CONFIG_NAME} does not protect {assignment}'s convlib from being "
+            f"overwritten at autograde ({', '.join(missing[:3])}...): set "
+            "c.Autograde.exclude_overwriting for it, as a course created by this version does")
 
 
 def copy_source(src, dest):
@@ -225,24 +242,53 @@ def copy_source(src, dest):
     return [nb.name for nb in notebooks]
 
 
+def group_id(group):
+    """The gid of an existing group the caller may give files to (a name or a number)."""
+    import grp
+
+    try:
+        entry = grp.getgrgid(int(group)) if str(group).isdigit() else grp.getgrnam(group)
+    except KeyError:
+        raise CourseError(f"there is no group {group!r} on this machine: create it "
+                          "(groupadd) or name an existing one") from None
+    if os.geteuid() != 0 and entry.gr_gid not in os.getgroups():
+        raise CourseError(f"you are not in the group {entry.gr_name!r}, so the course cannot be "
+                          "given to it: add yourself (usermod -aG) and log in again")
+    return entry.gr_gid
+
+
+def protect_course(course, gid=None):
+    """0700 for one instructor; with a group: group-owned, setgid (new files inherit the
+    group) and 2770, so the instructors share it and nobody else can even list it."""
+    if gid is None:
+        os.chmod(course, stat.S_IRWXU)
+        return
+    os.chown(course, -1, gid)
+    os.chmod(course, stat.S_ISGID | stat.S_IRWXU | stat.S_IRWXG)
+
+
 def create_course(directory, db_url=None, source=None, exchange=None,
-                  cell_timeout=DEFAULT_CELL_TIMEOUT, course_id=COURSE_ID):
-    """Create a course directory; returns its absolute Path."""
+                  cell_timeout=DEFAULT_CELL_TIMEOUT, course_id=COURSE_ID, group=None):
+    """Create a course directory; returns its absolute Path. `group`: shared by that group
+    of instructors (2770) instead of private to the caller (0700)."""
     course = Path(directory).expanduser().resolve()
     if course.exists() and any(course.iterdir()):
         raise CourseError(f"{course} already exists and is not empty")
+    gid = group_id(group) if group is not None else None
     source = Path(source or SOLUTIONS).resolve()
     course.mkdir(parents=True, exist_ok=True)
-    os.chmod(course, stat.S_IRWXU)                     # 0700: nobody else reads anything
+    protect_course(course, gid)                        # before anything is written inside
     copy_source(source, source_dir(course))
     exchange = Path(exchange).resolve() if exchange else course / "exchange"
     exchange.mkdir(parents=True, exist_ok=True)
     db_url = db_url or default_db_url(course)
     (course / CONFIG_NAME).write_text(render_config(course, db_url, exchange, cell_timeout,
                                                     course_id))
-    from convbook.grading import course_secret
+    from convbook.grading import SECRET_NAME, course_secret
 
     course_secret(course)                             # hidden-case seeds, instructor only
+    if gid is not None:                               # ... or the instructors' group
+        os.chmod(course / SECRET_NAME, 0o640)
     (course / SETTINGS_NAME).write_text(json.dumps({
         "assignment": ASSIGNMENT, "course_id": course_id, "db_url": db_url,
         "exchange": str(exchange), "source": str(source), "cell_timeout": int(cell_timeout),

@@ -178,7 +178,7 @@ class RunChecks(NbGraderPreprocessor):
             sub.timings["student"] += sub.session.busy_seconds - busy
             sub.timings["graded_cells"] += 1
         sub.cells[notebook] = outcomes
-        self._write_records(coursedir.root, sub)
+        self._write_records(coursedir.root, sub, info["assignment"])
         return nb, resources
 
     @staticmethod
@@ -208,12 +208,12 @@ class RunChecks(NbGraderPreprocessor):
         return outputs, exc
 
     @staticmethod
-    def _write_records(course, sub):
+    def _write_records(course, sub, assignment):
         info = sandbox.sandbox_info()
-        report = {"student": sub.student, "sandbox": info["mode"],
+        report = {"student": sub.student, "assignment": assignment, "sandbox": info["mode"],
                   "unsafe_sandbox": info["mode"] not in sandbox.SOUND_MODES,
                   "notebooks": sub.cells}
-        path = reports_dir(course, "checks") / f"{sub.student}.json"
+        path = reports_dir(course, "checks", assignment) / f"{sub.student}.json"
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(report, indent=1, sort_keys=True))
         os.replace(tmp, path)
@@ -231,11 +231,11 @@ def _warm_up():
     keras.ops.convert_to_numpy(keras.ops.conv(x, np.ones((3, 3, 2, 1), np.float32)))
 
 
-def grade_one(api, student):
+def grade_one(api, student, assignment=ASSIGNMENT):
     """Autograde one student in this process; the result dict the CLI reads."""
     start = time.monotonic()
     try:
-        result = api.autograde(ASSIGNMENT, student, force=True, create=True)
+        result = api.autograde(assignment, student, force=True, create=True)
         ok, log = bool(result.get("success")), result.get("log", "")
         if result.get("error"):
             log += "\n" + result["error"]
@@ -248,8 +248,8 @@ def grade_one(api, student):
             "timings": timings}
 
 
-def worker(course):
-    """Serve `{"student": id}` lines on stdin with result lines on the original stdout."""
+def worker(course, assignment=ASSIGNMENT):
+    """Grade `assignment`: serve `{"student": id}` lines on stdin with result lines on the original stdout."""
     import logging
 
     from nbgrader.apps import NbGraderAPI
@@ -277,14 +277,14 @@ def worker(course):
         if not line.strip():
             continue
         student = json.loads(line)["student"]
-        reply.write(json.dumps(grade_one(api, student)) + "\n")
+        reply.write(json.dumps(grade_one(api, student, assignment)) + "\n")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["worker"] or len(sys.argv) != 3:
-        sys.exit("usage: python -m convbook.grading worker COURSE")
+    if sys.argv[1:2] != ["worker"] or len(sys.argv) not in (3, 4):
+        sys.exit("usage: python -m convbook.grading worker COURSE [ASSIGNMENT]")
     # The preprocessor nbgrader loads by name lives in `convbook.grading`, not in this
     # `__main__` copy of the module: run the worker from there, so they share their state.
     from convbook import grading
 
-    grading.worker(sys.argv[2])
+    grading.worker(*sys.argv[2:])

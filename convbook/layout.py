@@ -1,5 +1,6 @@
-"""Where things are: the repository, the one nbgrader assignment, a course directory's folders,
-and the markers of instructor-only text (with the one scan that looks for them).
+"""Where things are: the repository, the default nbgrader assignment (the whole book), a
+course directory's folders per assignment, and the markers of instructor-only text (with the
+one scan that looks for them).
 
 Every other module takes these names from here, so a path is spelled once.
 """
@@ -8,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]      # the repository (or the installed tree)
 SOLUTIONS = ROOT / "solutions"
-ASSIGNMENT = "conv2d"                           # the nbgrader assignment: the whole book
+ASSIGNMENT = "conv2d"                           # the default assignment: the whole book
 COURSE_ID = "conv2d-from-scratch"
 PACKAGE = "convlib"                             # the reader's package
 BOOK = "book"                                   # the generated student notebooks
@@ -52,28 +53,46 @@ def leaks(root):
 
 
 # ------------------------------------------------------------------ a course directory
-def source_dir(course):
-    return Path(course) / "source" / ASSIGNMENT
+# A course holds one or more nbgrader assignments: the whole book, `conv2d` (the default), or
+# parts of it released over a term (`release --assignment part1 --chapters 00-05`). Every
+# folder below is per assignment, as nbgrader lays them out.
+def source_dir(course, assignment=ASSIGNMENT):
+    return Path(course) / "source" / assignment
 
 
-def release_dir(course):
-    return Path(course) / "release" / ASSIGNMENT
+def release_dir(course, assignment=ASSIGNMENT):
+    return Path(course) / "release" / assignment
 
 
-def submitted_dir(course, student="*"):
-    return Path(course) / "submitted" / student / ASSIGNMENT
+def submitted_dir(course, student="*", assignment=ASSIGNMENT):
+    return Path(course) / "submitted" / student / assignment
 
 
-def autograded_dir(course, student):
-    return Path(course) / "autograded" / student / ASSIGNMENT
+def autograded_dir(course, student, assignment=ASSIGNMENT):
+    return Path(course) / "autograded" / student / assignment
 
 
-def feedback_dir(course, student="*"):
-    return Path(course) / "feedback" / student / ASSIGNMENT
+def feedback_dir(course, student="*", assignment=ASSIGNMENT):
+    return Path(course) / "feedback" / student / assignment
 
 
-def reports_dir(course, kind):
-    """`<course>/reports/<kind>/`, created: logs, autograde results, restore and check records."""
-    path = Path(course) / "reports" / kind
+def reports_dir(course, kind, assignment=ASSIGNMENT):
+    """The folder of one kind of record (logs, autograde, restore, checks, class), created.
+
+    The whole book's records sit at `<course>/reports/<kind>/`; a part's at
+    `<course>/reports/<assignment>/<kind>/`, so two assignments never share a student's file."""
+    base = Path(course) / "reports"
+    path = base / kind if assignment == ASSIGNMENT else base / assignment / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def submitted_students(course, assignment=ASSIGNMENT):
+    """Ids of the students with a submission of `assignment` in the course directory."""
+    return sorted(p.parent.name for p in Path(course, "submitted").glob(f"*/{assignment}")
+                  if p.is_dir())
+
+
+def released_assignments(course):
+    """Names of the assignments generated so far (each has a release/<name>/ folder)."""
+    return sorted(p.name for p in Path(course, "release").glob("*") if p.is_dir())

@@ -1,12 +1,13 @@
 """The class report after autograding: what the class got right, wrong, and what is left to do.
 
-    python -m convbook.cli report [--out DIR] [--course DIR]
+    python -m convbook.cli report [--assignment NAME] [--out DIR] [--course DIR]
 
 Reads what autograde left behind -- reports/checks/<student>.json (each graded cell's record),
 reports/autograde/<student>.json (status, missing notebooks, dropped files), the gradebook
 (scores, lateness, written answers to grade) -- and writes one self-contained HTML page
 (figures embedded as PNG) and a CSV of the per-check counts, by default into
-<course>/reports/class/.
+<course>/reports/class/ (a part's: <course>/reports/<part>/class/). A course released in
+parts also gets a term page (`term_report`): each part's score distribution and the term's.
 
 `class_report(course)` gathers the data (plain dicts and lists); `write_html` and `write_csv`
 only render it. Student ids appear in one place only: the list of submissions that need the
@@ -18,9 +19,10 @@ import csv
 import html
 import io
 import json
+import os
 from pathlib import Path
 
-from .layout import ASSIGNMENT, reports_dir
+from .layout import ASSIGNMENT, reports_dir, submitted_students
 
 HTML_NAME = "class-report.html"
 CSV_NAME = "class-report.csv"
@@ -44,13 +46,13 @@ def _read_jsons(folder):
     return out
 
 
-def read_records(course):
+def read_records(course, assignment=ASSIGNMENT):
     """{"checks": {student: record}, "autograde": {...}, "restore": {...}} from reports/."""
-    return {kind: _read_jsons(Path(course) / "reports" / kind)
+    return {kind: _read_jsons(reports_dir(course, kind, assignment))
             for kind in ("checks", "autograde", "restore")}
 
 
-def read_gradebook(course):
+def read_gradebook(course, assignment=ASSIGNMENT):
     """The assignment's cells and every submission's scores, from the gradebook:
     {"cells": [{notebook, cell, type, points}], "students": {id: {...}}}."""
     from nbgrader.api import MissingEntry
@@ -60,14 +62,14 @@ def read_gradebook(course):
     out = {"cells": [], "students": {}}
     with gradebook(course) as gb:
         try:
-            assignment = gb.find_assignment(ASSIGNMENT)
+            found = gb.find_assignment(assignment)
         except MissingEntry:
             return out
-        for nb in sorted(assignment.notebooks, key=lambda n: n.name):
+        for nb in sorted(found.notebooks, key=lambda n: n.name):
             for c in sorted(nb.grade_cells, key=lambda c: c.name):
                 out["cells"].append({"notebook": nb.name, "cell": c.name,
                                      "type": c.cell_type, "points": float(c.max_score)})
-        for sub in assignment.submissions:
+        for sub in found.submissions:
             chapters, manual = {}, []
             for nb in sub.notebooks:
                 chapters[nb.name] = float(nb.code_score)
@@ -197,15 +199,17 @@ def written_to_grade(book):
             for c in book["cells"] if c["type"] == "markdown"]
 
 
-def class_report(course):
+def class_report(course, assignment=ASSIGNMENT):
     """Everything the page shows, as data. Raises NothingGraded before autograde."""
-    records = read_records(course)
+    records = read_records(course, assignment)
     if not records["checks"] and not records["autograde"]:
-        raise NothingGraded(f"nothing autograded yet in {course} (no records in "
-                            f"{Path(course) / 'reports'}): run `autograde` first")
-    book = read_gradebook(course)
-    submitted = sorted(p.parent.name for p in Path(course, "submitted").glob(f"*/{ASSIGNMENT}"))
-    return {"students": len(set(book["students"]) | set(records["autograde"])),
+        raise NothingGraded(f"nothing of {assignment} autograded yet in {course} (no records "
+                            f"in {reports_dir(course, 'autograde', assignment)}): run "
+                            "`autograde` first")
+    book = read_gradebook(course, assignment)
+    submitted = submitted_students(course, assignment)
+    return {"assignment": assignment,
+            "students": len(set(book["students"]) | set(records["autograde"])),
             "scores": score_distribution(book),
             "checks": check_table(book, records["checks"]),
             "misconceptions": misconceptions(records["checks"]),
@@ -297,7 +301,8 @@ def render_html(report, figures, title="Class report"):
     esc = html.escape
     a = report["scores"]["assignment"]
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{esc(title)}</title>"
-             f"<style>{STYLE}</style></head><body><h1>{esc(title)}: {ASSIGNMENT}</h1>",
+             f"<style>{STYLE}</style></head><body><h1>{esc(title)}: "
+             f"{esc(report['assignment'])}</h1>",
              f"<p>{report['students']} submission(s); autograded points available: "
              f"{a['max']:g}; {len(report['attention'])} submission(s) need you (last section); "
              f"{sum(w['students'] for w in report['written'])} written answer(s) to grade by "
@@ -365,9 +370,105 @@ def write_csv(report, path):
     return path
 
 
-def write_report(course, out=None):
+def write_report(course, out=None, assignment=ASSIGNMENT):
     """Gather and write both files; returns (html path, csv path, report)."""
-    report = class_report(course)
-    out = Path(out) if out else reports_dir(course, "class")
+    report = class_report(course, assignment)
+    out = Path(out) if out else reports_dir(course, "class", assignment)
     out.mkdir(parents=True, exist_ok=True)
     return write_html(report, out / HTML_NAME), write_csv(report, out / CSV_NAME), report
+
+
+# --------------------------------------------------------------------------- the term
+TERM_HTML = "term-report.html"
+TERM_CSV = "term-report.csv"
+
+
+def term_report(course, assignments):
+    """The term at a glance: per assignment its chapters, points and score distribution, and
+    the distribution of the term's autograded totals (students with no submission count 0)."""
+    parts, totals = [], collections.Counter()
+    for name in assignments:
+        book = read_gradebook(course, name)
+        scores = score_distribution(book)["assignment"]
+        chapters = sorted({c["notebook"][:2] for c in book["cells"]})
+        for student, s in book["students"].items():
+            totals[student] += s["autograded"]
+        parts.append({"assignment": name, "chapters": chapters, "max": scores["max"],
+                      "scores": scores["scores"], "submissions": len(book["students"]),
+                      "written_to_grade": sum(len(s["manual"]) for s in book["students"].values())})
+    if not any(p["submissions"] for p in parts):
+        raise NothingGraded(f"no assignment of {course} has graded submissions yet")
+    top = sum(p["max"] for p in parts)
+    return {"assignments": parts, "term": {"max": top, "scores": sorted(totals.values())},
+            "students": len(totals)}
+
+
+def _median(values):
+    values = sorted(values)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def write_term_report(course, assignments, out=None):
+    """Each assignment's class report, then the term page and CSV beside them; returns (term
+    html, term csv, term data, {assignment: (html, csv, report) or None if nothing graded})."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pages = {}
+    for name in assignments:
+        try:
+            pages[name] = write_report(course, Path(out) / name if out else None, name)
+        except NothingGraded:
+            pages[name] = None
+    data = term_report(course, assignments)
+    out = Path(out) if out else reports_dir(course, "term")
+    out.mkdir(parents=True, exist_ok=True)
+
+    cols = len(data["assignments"]) + 1
+    fig, axes = plt.subplots(1, cols, figsize=(3.2 * cols, 2.6), squeeze=False)
+    for ax, part in zip(axes.flat, data["assignments"]):
+        _hist(ax, part["scores"], part["max"], f"{part['assignment']} (/{part['max']:g})")
+    _hist(axes.flat[-1], data["term"]["scores"], data["term"]["max"],
+          f"term (/{data['term']['max']:g})")
+    fig.supylabel("students", fontsize=9)
+    fig.tight_layout()
+    figure = _png(fig)
+
+    esc = html.escape
+    rows, links = [], []
+    for part in data["assignments"]:
+        med = _median(part["scores"])
+        rows.append((part["assignment"], ", ".join(part["chapters"]), part["max"],
+                     part["submissions"], "-" if med is None else med, part["written_to_grade"]))
+        page = pages.get(part["assignment"])
+        if page:
+            rel = Path(os.path.relpath(Path(page[0]).resolve(), out.resolve())).as_posix()
+            links.append(f'<li><a href="{esc(rel)}">{esc(part["assignment"])}</a>: its '
+                         "checks, misconceptions and submissions that need you</li>")
+    body = [f"<!doctype html><html><head><meta charset='utf-8'><title>Term report</title>"
+            f"<style>{STYLE}</style></head><body><h1>Term report</h1>",
+            f"<p>{len(data['assignments'])} assignment(s), {data['students']} student(s) with "
+            f"at least one graded submission; autograded points in the term: "
+            f"{data['term']['max']:g}.</p>",
+            '<section id="scores"><h2>Score distributions</h2><img alt="histograms of '
+            f'autograded scores per assignment and for the term" '
+            f'src="data:image/png;base64,{figure}"></section>',
+            '<section id="assignments"><h2>Assignments</h2>'
+            + _table(["assignment", "chapters", "autograded points", "submissions",
+                      "median", "written answers to grade"], rows)
+            + (f"<ul>{''.join(links)}</ul>" if links else "") + "</section></body></html>"]
+    page = out / TERM_HTML
+    page.write_text("\n".join(body))
+    table = out / TERM_CSV
+    with open(table, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["assignment", "chapters", "max_autograded", "submissions", "median",
+                         "written_to_grade"])
+        for row in rows:
+            writer.writerow([f"{v:g}" if isinstance(v, float) else v for v in row])
+    return page, table, data, pages

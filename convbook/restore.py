@@ -164,11 +164,13 @@ class RestoreReleased(NbGraderPreprocessor):
         self.log.info("convbook: %s/%s: %d released cells, %d written answers kept, "
                       "%d student cells not in the release dropped",
                       student, notebook, len(cells), kept_answers, added)
-        self._report(coursedir, student, notebook, dropped, new_modules, kept_answers)
+        self._report(coursedir, assignment, student, notebook, dropped, new_modules,
+                     kept_answers)
         return nb, resources
 
-    def _report(self, coursedir, student, notebook, dropped, new_modules, kept_answers):
-        path = reports_dir(coursedir.root, "restore") / f"{student}.json"
+    def _report(self, coursedir, assignment, student, notebook, dropped, new_modules,
+                kept_answers):
+        path = reports_dir(coursedir.root, "restore", assignment) / f"{student}.json"
         try:
             report = json.loads(path.read_text())
         except (OSError, ValueError):
