@@ -263,6 +263,10 @@ def test_term_report_and_each_parts_report(term):
     part1 = (course / "reports" / "part1" / "class" / "class-report.html").read_text()
     assert "Class report: part1" in part1 and "ch00-check-01" in part1
     assert "02_padding" not in part1
+    # the late submission is the one that needs the instructor, with its delay
+    attention = part1[part1.index('id="attention"'):]
+    assert "<td>s2</td><td>late by 1.0 h</td>" in attention, attention
+    assert "<td>s1</td>" not in attention
 
 
 def test_feedback_per_part(term):
