@@ -9,7 +9,7 @@ of convlib its chapters ask for are stubs, as are those of later chapters. The p
 missed one in part 1 is not stuck in part 2, and every check of the part grades only what the
 part asks for. Giving that code away is only allowed once every released assignment that grades
 it is past its deadline; otherwise (or with `keep_stubs`) they stay stubs too, and students
-bring their own `convlib/` from the earlier part's folder.
+bring their own from the earlier part's folder (convbook.carry).
 
 A part is staged (copied into `<course>/source/<name>/`) from the book's solutions/ when it is
 first released, and never restaged: a chapter written later goes into a new part, and the
@@ -148,8 +148,8 @@ def stage_part(course, assignment, chapters, duedates, solutions=SOLUTIONS, keep
         raise CourseError(
             f"{assignment} would give the reference code of chapter(s) {', '.join(shared)} to "
             f"students, but {other}, which grades them, {when}. Release {assignment} after "
-            f"that deadline, or add --keep-stubs (those functions stay stubs; students copy "
-            f"their own convlib/ from {other})")
+            f"that deadline, or add --keep-stubs (those functions stay stubs; students bring "
+            f"their own from {other} with `python -m convbook.reader carry`)")
     given = {} if keep_stubs else earlier
 
     staging = target.with_name(f".{assignment}.staging")
@@ -193,8 +193,9 @@ def describe(course, assignment):
         text += (f"; reference code given for chapter(s) {', '.join(entry['given_chapters'])} "
                  f"({len(entry['given'])} functions)")
     if entry["kept_stubs"]:
-        text += (f"; chapter(s) {', '.join(entry['kept_stubs'])} left as stubs: students copy "
-                 "their own convlib/*.py from the earlier part's folder")
+        text += (f"; chapter(s) {', '.join(entry['kept_stubs'])} left as stubs: students "
+                 "bring theirs with `python -m convbook.reader carry ~/<earlier part> "
+                 "~/<this part>`")
     return text
 
 

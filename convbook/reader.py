@@ -3,6 +3,7 @@
     python -m convbook.reader lab [--mode reading|course] [LAB ARGS...]      (make lab)
     python -m convbook.reader update                                       (make update)
     python -m convbook.reader zip --student ID [--out DIR]                 (make submission)
+    python -m convbook.reader carry EARLIER_PART NEW_PART     (a course in parts: convbook.carry)
 
 The book's generated files (`book/`, `convlib/`) are tracked and rebuilt by the authors, so the
 reader never works in them: the first `lab` copies them into `workspace/` (ignored by git):
@@ -32,6 +33,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from convbook.carry import CarryError, carry
 from convbook.layout import ASSIGNMENT, BOOK, PACKAGE, ROOT, files
 
 WORKSPACE = "workspace"
@@ -307,6 +309,10 @@ def main(argv=None):
     p_zip = sub.add_parser("zip", help="pack your work for an LMS upload")
     p_zip.add_argument("--student", required=True)
     p_zip.add_argument("--out", help="folder for the zip (default: the repository)")
+    p_carry = sub.add_parser("carry", help="a course in parts: bring the functions you wrote "
+                                           "in an earlier part's folder into a new part's")
+    p_carry.add_argument("earlier", type=Path, help="the earlier part's folder, e.g. ~/part1")
+    p_carry.add_argument("new", type=Path, help="the new part's folder, e.g. ~/part2")
     parser.add_argument("--repo", type=Path, default=ROOT, help=argparse.SUPPRESS)   # tests
     args, rest = parser.parse_known_args(argv)
     try:
@@ -316,11 +322,13 @@ def main(argv=None):
             if rest:
                 parser.error(f"unexpected arguments: {rest}")
             return 1 if update(args.repo) else 0
+        elif args.command == "carry":
+            carry(args.earlier, args.new)
         else:
             path, names = submission_zip(args.student, args.repo, out=args.out)
             print(f"Wrote {path}: {len(names)} files ({', '.join(names)}). Upload it as your "
                   f"submission.")
-    except ReaderError as err:
+    except (ReaderError, CarryError) as err:
         print(f"error: {err}")
         return 2
     return 0
