@@ -683,18 +683,21 @@ def cmd_feedback(args):
 
 def release_feedback(course, students, leaking=(), assignment=ASSIGNMENT):
     """Publish each student's feedback to the nbgrader exchange (`nbgrader fetch_feedback` on
-    the student's side finds it by the secret of their submission). A student whose pages
-    leaked hidden tests, or who submitted a zip (no exchange submission, so no secret to file
-    the pages under), is not released: the line says what to do instead. Returns the number
-    of students whose feedback could not be released."""
+    the student's side finds it by the secret of their submission with nbgrader's exchange, by
+    its timestamp with a plugin such as ngshare). A student whose pages leaked hidden tests, or
+    who submitted a zip (no exchange submission to file the pages under), is not released: the
+    line says what to do instead. Returns the number of students whose feedback could not be
+    released."""
     failed = 0
+    zipped = collectmod.zip_submissions(course, assignment)
+    by_secret = coursemod.feedback_filed_by_secret(course)
     for student in students:
         folder = coursemod.feedback_dir(course, student, assignment)
         if student in leaking:
             print(f"{student}: feedback NOT released (a page leaked hidden tests and was deleted)")
             failed += 1
             continue
-        if not (folder / "submission_secret.txt").is_file():
+        if student in zipped or (by_secret and not (folder / "submission_secret.txt").is_file()):
             print(f"{student}: feedback not released to the exchange (submitted as a zip, not "
                   f"through the exchange): hand out the pages in {folder}")
             continue

@@ -12,6 +12,7 @@ Only the top-level notebooks of the submission and ``convlib/**/*.py`` are taken
 hold the assignment folder (any name, any depth) or the files at its top level.
 """
 import datetime as dt
+import json
 import re
 import shutil
 import stat
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from . import course as coursemod
-from .layout import ASSIGNMENT
+from .layout import ASSIGNMENT, reports_dir
 
 # <student_id>.zip or <student_id>_<anything>.zip; an optional timestamp right after the id
 # (2024-05-02T09-00-00, 2024-05-02 09:00:00, 20240502-090000 ...) is the submission time,
@@ -153,6 +154,37 @@ def write_timestamp(folder, when):
         when.astimezone(dt.timezone.utc).strftime(TIMESTAMP_FORMAT))
 
 
+ZIPS_RECORD = "zip-submissions.json"
+
+
+def _zip_record(course, assignment):
+    path = reports_dir(course, "collect", assignment) / ZIPS_RECORD
+    try:
+        return path, dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return path, {}
+
+
+def zip_submissions(course, assignment=ASSIGNMENT):
+    """Students whose current submission of `assignment` came from a zip (no exchange behind
+    it, so their feedback is handed out, not released). A zip later replaced by an exchange
+    submission no longer counts: the record keeps the zip's timestamp."""
+    _, record = _zip_record(course, assignment)
+    current = set()
+    for student, stamp in record.items():
+        path = coursemod.submitted_dir(course, student, assignment) / "timestamp.txt"
+        if path.is_file() and path.read_text() == stamp:
+            current.add(student)
+    return current
+
+
+def record_zip_submission(course, student, assignment=ASSIGNMENT):
+    path, record = _zip_record(course, assignment)
+    stamp = coursemod.submitted_dir(course, student, assignment) / "timestamp.txt"
+    record[student] = stamp.read_text()
+    path.write_text(json.dumps(record, indent=1, sort_keys=True))
+
+
 def collect_zips(course, folder, deadline=None, name_pattern=DEFAULT_NAME_PATTERN, log=print,
                  assignment=ASSIGNMENT):
     """Collect every student's latest zip from `folder` as a submission of `assignment`.
@@ -230,6 +262,7 @@ def collect_zips(course, folder, deadline=None, name_pattern=DEFAULT_NAME_PATTER
                 shutil.rmtree(dest)
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(staged), str(dest))
+        record_zip_submission(course, student, assignment)
 
         notebooks = sorted(Path(r).stem for r in chosen.members
                            if "/" not in r and Path(r).stem not in unknown)

@@ -207,6 +207,18 @@ def render_config(course, db_url, exchange, cell_timeout, course_id=COURSE_ID):
         cell_timeout=int(cell_timeout), noise=TF_NOISE_PATTERN)
 
 
+def feedback_filed_by_secret(course):
+    """Does the course's exchange file released feedback under each submission's secret
+    (nbgrader's own exchange does; a plugin such as ngshare keeps no secret and files it by
+    the submission's timestamp)?"""
+    from nbgrader.exchange.default import ExchangeReleaseFeedback
+
+    chosen = load_config(course).get("ExchangeFactory", {}).get("release_feedback")
+    return chosen in (None, ExchangeReleaseFeedback,
+                      f"{ExchangeReleaseFeedback.__module__}.{ExchangeReleaseFeedback.__name__}",
+                      "nbgrader.exchange.ExchangeReleaseFeedback")
+
+
 def check_overwriting(course, assignment=ASSIGNMENT):
     """Refuse to grade an assignment whose students' convlib autograde would overwrite with
     the reference (a course created before parts existed lists the whole book only)."""
