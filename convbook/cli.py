@@ -1,6 +1,7 @@
 """Instructor CLI: run the book as an nbgrader course.
 
     python -m convbook.cli course create DIR [--db-url URL] [--exchange DIR] [--cell-timeout S]
+                                             [--group NAME]
     python -m convbook.cli release                      [--course DIR]
     python -m convbook.cli release --assignment NAME --chapters 00-05 [--deadline ISO] [--keep-stubs]
     python -m convbook.cli collect --exchange           [--deadline ISO] [--course DIR]
