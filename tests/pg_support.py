@@ -23,10 +23,12 @@ USER, PASSWORD, DATABASE = "convbook", "s3cret-Pw", "gradebook"
 
 
 def pg_bin(name):
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
-                                                   reverse=True)), None)
+    found = shutil.which(name) or next(
+        (p for p in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+         if os.access(p, os.X_OK)), None)
     if found is None:
-        why = (f"PostgreSQL's `{name}` was not found (PATH, /usr/lib/postgresql/*/bin): "
+        why = (f"PostgreSQL's `{name}` was not found, or you may not run it (PATH, "
+               "/usr/lib/postgresql/*/bin): "
                "install the server (`apt-get install postgresql`; .ci/run does) to run this test")
         if os.environ.get("CI"):
             pytest.fail(why, pytrace=False)
