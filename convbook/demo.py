@@ -3,7 +3,7 @@
     python -m convbook.demo [--keep DIR] [--jobs N]      (make demo)
 
 1. `course create` + `release` (the repository's solutions/ as the course source);
-2. four students fetch the release and submit through the nbgrader exchange:
+2. the class fetches the release and submits through the nbgrader exchange:
      full       the reference convlib, written questions answered
      stubs      the untouched release
      one_wrong  the reference convlib with ONE function wrong: correlate2d flips the kernel
@@ -15,6 +15,9 @@
                 - its convlib/__init__.py leaves a mark if imported outside the sandbox,
                 - correlate2d tries `import keras`, reading the solutions and the gradebook
                   (and would then answer correctly), and writing outside its scratch folder;
+     mistakes-NN  the reference convlib with several known wrong ideas of the catalogue
+                (convbook.mistakes), chosen by convbook.mistakes.plan.class_plan() so that the
+                class makes every misconception the checks recognise; questions answered;
 3. `collect --exchange`, `autograde`, `feedback --release` (checked for hidden tests, then
    published to the exchange; each student fetches their own), `grades --csv`, `report`
    (the class report: one HTML page and a CSV in <course>/reports/class/);
@@ -33,10 +36,14 @@ import nbformat
 
 from . import cli
 from . import course as coursemod
+from . import mistakes
 from .layout import ASSIGNMENT, ROOT, SOLUTIONS, autograded_dir, reports_dir
+from .mistakes import plan as mistakes_plan
 from .report import CSV_NAME, HTML_NAME
 
-STUDENTS = ("full", "stubs", "one_wrong", "cheater")
+ORIGINAL_STUDENTS = ("full", "stubs", "one_wrong", "cheater")
+MISTAKES_PLAN = mistakes_plan.class_plan()          # {"mistakes-01": [catalogue keys], ...}
+STUDENTS = ORIGINAL_STUDENTS + tuple(MISTAKES_PLAN)
 BROKEN_FUNCTION = "correlate.correlate2d"          # what one_wrong (and cheater) get wrong
 BROKEN_CHECK = "check_correlate2d"                 # the only check that calls it
 FLIP_LINE = "kernel = np.asarray(kernel)[::-1, ::-1]   # the mistake: flips the kernel (a convolution)"
@@ -146,7 +153,9 @@ def answer_questions(folder, student):
         nbformat.write(nb, str(nb_path))
 
 
-def install_reference(folder, broken=False):
+def install_reference(folder, broken=False, mistake_keys=()):
+    """The reference convlib into <folder>/convlib: with correlate2d flipping its kernel if
+    `broken`, and with the catalogue's mistakes `mistake_keys` applied."""
     for src in sorted((SOLUTIONS / "convlib").rglob("*.py")):
         if "__pycache__" in src.parts:
             continue
@@ -156,6 +165,8 @@ def install_reference(folder, broken=False):
             text = break_correlate2d(text)
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(text)
+    catalogue = mistakes.catalogue()
+    mistakes.apply([catalogue[key] for key in mistake_keys], Path(folder) / "convlib")
 
 
 def add_cheats(folder, course, markers, token):
@@ -252,6 +263,9 @@ def make_class(course, workdir, token):
         if student in ("full", "one_wrong", "cheater"):
             install_reference(folder, broken=student != "full")
             answer_questions(folder, student)
+        elif student in MISTAKES_PLAN:
+            install_reference(folder, mistake_keys=MISTAKES_PLAN[student])
+            answer_questions(folder, student)
         if student == "cheater":
             add_cheats(folder, course, markers, token)
         submit(course, student, folder, Path(workdir) / "students" / student / ".cache")
@@ -306,7 +320,7 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     if codes["release"] != 0:
         raise RuntimeError("release failed")
 
-    step("four students fetch the release, work, and submit (nbgrader exchange)")
+    step(f"{len(STUDENTS)} students fetch the release, work, and submit (nbgrader exchange)")
     start = time.monotonic()
     markers = make_class(course, workdir, token)
     timings["submit"] = round(time.monotonic() - start, 1)
@@ -337,6 +351,12 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     report_page = reports_dir(course, "class") / HTML_NAME
     report_csv = reports_dir(course, "class") / CSV_NAME
     log(f"  the class report: {report_page}  (per-check counts: {report_csv})")
+    unrecognised = misconceptions_missing(course) if codes["report"] == 0 else None
+    told = ("unknown (no report)" if unrecognised is None
+            else ", ".join(unrecognised) or "none")
+    log(f"  misconceptions the checks define that no student was told: {told} "
+        f"({len(MISTAKES_PLAN)} mistakes-NN students, "
+        f"{sum(map(len, MISTAKES_PLAN.values()))} wrong pieces)")
 
     # What became of the cheater's attempts.
     step("the cheater's attempts")
@@ -376,7 +396,16 @@ def run_demo(workdir, jobs=2, timeout=cli.DEFAULT_TIMEOUT, log=print):
     return {"course": course, "csv": csv_path, "codes": codes, "timings": timings,
             "cheat_written": written, "markers": imported, "restore": restore,
             "broken_cell": broken_cell, "token": token, "gained": gained, "refused": False,
-            "fetched_feedback": fetched, "report": report_page, "report_csv": report_csv}
+            "fetched_feedback": fetched, "report": report_page, "report_csv": report_csv,
+            "unrecognised": unrecognised}
+
+
+def misconceptions_missing(course):
+    """Ids of the misconceptions the checks define that the class report does not count."""
+    from .report import class_report
+
+    told = {m["misconception"] for m in class_report(course)["misconceptions"]}
+    return sorted(set(mistakes.defined_misconceptions()) - told)
 
 
 def check_cells(course):
@@ -410,12 +439,13 @@ def main(argv=None):
 
 
 def demo_succeeded(result):
-    """Every step worked and no cheat gained a point, wrote a file or ran in the kernel."""
+    """Every step worked, no cheat gained a point, wrote a file or ran in the kernel, and
+    every misconception the checks define was recognised for some student."""
     return (not result["refused"] and result["codes"]["release"] == 0
             and result["codes"]["autograde"] == 0 and result["codes"]["feedback"] == 0
             and result["codes"].get("report", 0) == 0
             and result["gained"] == 0 and not result["cheat_written"]
-            and not result["markers"])
+            and not result["markers"] and not result.get("unrecognised"))
 
 
 if __name__ == "__main__":

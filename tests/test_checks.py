@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from check_support import (assert_misconception_named, assert_reference_passes,
+from check_support import (assert_mistake_named, assert_reference_passes,
                            assert_stubs_fail_cleanly)
+from convbook import mistakes
 from convbook.checks import basics, padding
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,136 +56,16 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (module file, code appended to it, check, the sentence the feedback must contain).
-# The appended code redefines one function in terms of the reference one (`_right`).
+# The wrong implementations (one function of a copy of the reference redefined) and the check
+# that must name each: the catalogue, convbook/mistakes/basics.py and padding.py. A wrong
+# same_padding_amounts is named by its own check and by the end-to-end one.
 
-
-CORRELATE_2D = "correlate.py", "correlate2d"
-CONV_VALID = "correlate.py", "conv2d_valid"
-AMOUNTS = "padding.py", "same_padding_amounts"
-PAD = "padding.py", "pad_spatial"
-BOTH = "padding.py", "padding_amounts"
-
-# Wrong same_padding_amounts used twice: by its own check and inside the end-to-end one.
-TOP_LEFT_BODY = """
-        before, after = _right_same_padding_amounts(*args, **kwargs)
-        return after, before
-        """
-NO_STRIDE_BODY = """
-        n, k, s, d = args
-        total = d * (k - 1)
-        return total // 2, total - total // 2
-        """
-NO_DILATION_BODY = """
-        n, k, s, d = args
-        return _right_same_padding_amounts(n, k, s, 1)
-        """
-
-MISCONCEPTIONS = {
-    # chapter 00
-    "correlate2d-flipped": (CORRELATE_2D, """
-        image, kernel = args
-        return _right_correlate2d(image, np.asarray(kernel)[::-1, ::-1])
-        """, basics.check_correlate2d, basics.FLIPPED),
-    "correlate2d-per-channel": (CORRELATE_2D, """
-        image, kernel = (np.asarray(a) for a in args)
-        return np.stack([_right_correlate2d(image[:, :, c:c + 1], kernel[:, :, c:c + 1])
-                         for c in range(image.shape[2])], axis=-1)
-        """, basics.check_correlate2d, basics.PER_CHANNEL),
-    "correlate2d-first-channel": (CORRELATE_2D, """
-        image, kernel = (np.asarray(a) for a in args)
-        return _right_correlate2d(image[:, :, :1], kernel[:, :, :1])
-        """, basics.check_correlate2d, basics.FIRST_CHANNEL),
-    "correlate2d-output-transposed": (CORRELATE_2D, """
-        return _right_correlate2d(*args).T
-        """, basics.check_correlate2d, basics.OUTPUT_TRANSPOSED),
-    "correlate2d-kernel-transposed": (CORRELATE_2D, """
-        image, kernel = args
-        return _right_correlate2d(image, np.asarray(kernel).transpose(1, 0, 2))
-        """, basics.check_correlate2d, basics.KERNEL_TRANSPOSED),
-    "conv2d_valid-flipped": (CONV_VALID, """
-        x, kernel = args
-        return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])
-        """, basics.check_conv2d_valid, basics.FLIPPED),
-    "conv2d_valid-per-channel": (CONV_VALID, """
-        x, kernel = (np.asarray(a) for a in args)
-        return np.stack([_right_conv2d_valid(x[..., c:c + 1], kernel[:, :, c:c + 1])
-                         for c in range(x.shape[3])], axis=3)
-        """, basics.check_conv2d_valid, basics.PER_CHANNEL),
-    "conv2d_valid-first-channel": (CONV_VALID, """
-        x, kernel = (np.asarray(a) for a in args)
-        return _right_conv2d_valid(x[..., :1], kernel[:, :, :1])
-        """, basics.check_conv2d_valid, basics.FIRST_CHANNEL),
-    "conv2d_valid-mean": (CONV_VALID, """
-        x, kernel = (np.asarray(a) for a in args)
-        return _right_conv2d_valid(x, kernel) / x.shape[3]
-        """, basics.check_conv2d_valid, basics.MEAN_CHANNELS),
-    "conv2d_valid-channels-first-out": (CONV_VALID, """
-        return _right_conv2d_valid(*args).transpose(0, 3, 1, 2)
-        """, basics.check_conv2d_valid, basics.CHANNELS_FIRST_OUT),
-    "conv2d_valid-hw-swapped": (CONV_VALID, """
-        return _right_conv2d_valid(*args).transpose(0, 2, 1, 3)
-        """, basics.check_conv2d_valid, basics.OUTPUT_TRANSPOSED),
-    # chapter 02: same_padding_amounts
-    "amounts-top-left": (AMOUNTS, TOP_LEFT_BODY, padding.check_same_padding_amounts, padding.TOP_LEFT),
-    "amounts-rounded-down": (AMOUNTS, """
-        before, after = _right_same_padding_amounts(*args, **kwargs)
-        return before, before
-        """, padding.check_same_padding_amounts, padding.ROUNDED_DOWN),
-    "amounts-no-stride": (AMOUNTS, NO_STRIDE_BODY, padding.check_same_padding_amounts, padding.NO_STRIDE),
-    "amounts-no-dilation": (AMOUNTS, NO_DILATION_BODY, padding.check_same_padding_amounts, padding.NO_DILATION),
-    "amounts-negative": (AMOUNTS, """
-        n, k, s, d = args
-        total = ((n + s - 1) // s - 1) * s + d * (k - 1) + 1 - n
-        return total // 2, total - total // 2
-        """, padding.check_same_padding_amounts, padding.NEGATIVE),
-    # chapter 02: pad_spatial
-    "pad-batch-axis": (PAD, """
-        x, ((t, b), (l, r)), *rest = args
-        return np.pad(x, ((t, b), (l, r), (0, 0), (0, 0)))
-        """, padding.check_pad_spatial, padding.BATCH_AXIS),
-    "pad-channels-first-as-last": (PAD, """
-        x, ((t, b), (l, r)), *rest = args
-        return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
-        """, padding.check_pad_spatial, padding.CF_AS_CL),
-    "pad-channels-last-as-first": (PAD, """
-        x, amounts, data_format = args
-        flipped = "channels_first" if data_format == "channels_last" else "channels_last"
-        return _right_pad_spatial(x, amounts, flipped)
-        """, padding.check_pad_spatial, padding.CL_AS_CF),
-    "pad-hw-swapped": (PAD, """
-        x, (rows, cols), data_format = args
-        return _right_pad_spatial(x, (cols, rows), data_format)
-        """, padding.check_pad_spatial, padding.HW_SWAPPED),
-    "pad-before-after-swapped": (PAD, """
-        x, ((t, b), (l, r)), data_format = args
-        return _right_pad_spatial(x, ((b, t), (r, l)), data_format)
-        """, padding.check_pad_spatial, padding.BEFORE_AFTER_SWAPPED),
-    # chapter 02: padding_amounts and the convolution end to end (the wrong idea sits in one
-    # of the student's pieces)
-    "both-top-left": (AMOUNTS, TOP_LEFT_BODY, padding.check_padding_amounts, padding.TOP_LEFT),
-    "both-no-stride": (AMOUNTS, NO_STRIDE_BODY, padding.check_padding_amounts, padding.NO_STRIDE),
-    "both-no-dilation": (AMOUNTS, NO_DILATION_BODY, padding.check_padding_amounts,
-                         padding.NO_DILATION),
-    "both-valid-padded": (BOTH, """
-        shape, ksize, strides, pad, dilation = args
-        return _right_padding_amounts(shape, ksize, strides, "same", dilation)
-        """, padding.check_padding_amounts, padding.VALID_PADDED),
-    "both-axes-swapped": (BOTH, """
-        return tuple(reversed(_right_padding_amounts(*args)))
-        """, padding.check_padding_amounts, padding.AXES_SWAPPED),
-    "both-flipped": (CONV_VALID, """
-        x, kernel = args
-        return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])
-        """, padding.check_padding_amounts, padding.FLIPPED),
-}
+MISCONCEPTIONS = {**mistakes.table("basics"), **mistakes.table("padding")}
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    (module, function), body, check, misconception = MISCONCEPTIONS[name]
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 # ------------------------------------------------------------------ the oracles themselves

@@ -15,14 +15,14 @@ convlibs.
   batch.
 Nothing here is statistical: every comparison is deterministic.
 """
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_misconception_named,
-                           assert_reference_passes, assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly, fake_convlib)
+from convbook import mistakes
 from convbook.checking import CheckFailure
 from convbook.checks import activity as checks
 
@@ -50,43 +50,14 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (module file, function, code replacing its body, check, misconception). The new body may
-# call the reference function as `_right_<function>`.
+# The wrong implementations and the check that must name each: convbook/mistakes/activity.py.
 
-ACT = "activity.py"
-
-MISCONCEPTIONS = {
-    "penalty-not-divided": (ACT, "activity_penalty", """
-        regularizer, outputs = args
-        return float(regularizer(np.asarray(outputs)))
-        """, checks.check_activity_penalty, checks.NOT_DIVIDED),
-    "penalty-divided-by-size": (ACT, "activity_penalty", """
-        regularizer, outputs = args
-        outputs = np.asarray(outputs)
-        return float(regularizer(outputs)) / outputs.size
-        """, checks.check_activity_penalty, checks.DIVIDED_BY_SIZE),
-    "gradient-not-divided": (ACT, "activity_penalty_gradient", """
-        regularizer, outputs = args
-        return penalty_gradient(regularizer, np.asarray(outputs))
-        """, checks.check_activity_penalty_gradient, checks.GRADIENT_NOT_DIVIDED),
-    "gradient-divided-twice": (ACT, "activity_penalty_gradient", """
-        regularizer, outputs = args
-        outputs = np.asarray(outputs)
-        return penalty_gradient(regularizer, outputs) / outputs.shape[0] ** 2
-        """, checks.check_activity_penalty_gradient, checks.GRADIENT_DIVIDED_TWICE),
-    "gradient-divided-by-size": (ACT, "activity_penalty_gradient", """
-        regularizer, outputs = args
-        outputs = np.asarray(outputs)
-        return penalty_gradient(regularizer, outputs) / outputs.size
-        """, checks.check_activity_penalty_gradient, checks.GRADIENT_DIVIDED_BY_SIZE),
-}
+MISCONCEPTIONS = mistakes.table("activity")
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    module, function, body, check, misconception = MISCONCEPTIONS[name]
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_misconception_ids_are_unique():
@@ -103,11 +74,7 @@ def test_every_misconception_is_tested():
 def _convlib_with_regularizers(tmp_path, extra):
     """A copy of the reference convlib whose regularizers.py ends with `extra` (code that
     replaces methods of the regularizer classes)."""
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / "regularizers.py"
-    path.write_text(path.read_text() + "\n\n" + extra)
-    return tmp_path
+    return fake_convlib(tmp_path, "regularizers.py", "\n\n" + extra)
 
 
 HALF_L2 = '''

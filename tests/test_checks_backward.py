@@ -10,16 +10,14 @@ and the references themselves.
   and on random cases drawn like the hidden ones.
 None of these checks is statistical (the reader's code draws no random numbers).
 """
-import shutil
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_misconception_named,
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
                            assert_reference_passes, assert_stubs_fail_cleanly)
-from convbook.checking import CheckFailure
+from convbook import mistakes
 from convbook.checks import backward as checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,174 +64,22 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (module file, function, code replacing its body, check, misconception). The new body may
-# call the reference function as `_right_<function>`.
+# The wrong implementations and the check that must name each: convbook/mistakes/backward.py.
+# Most redefine a function; Conv2D's backward methods are replaced on the class.
 
-GRAD = "gradcheck.py"
-ACT = "activations.py"
-BIAS = "bias.py"
-CONV = "conv.py"
-
-MISCONCEPTIONS = {
-    "forward-difference": (GRAD, "numerical_gradient", """
-        f, x = args[0], np.array(args[1], dtype=np.float64)
-        eps = kwargs.get("eps", 1e-3)
-        base = float(f(x))
-        grad = np.zeros_like(x)
-        for i in np.ndindex(x.shape):
-            kept = x[i]
-            x[i] = kept + eps
-            grad[i] = (float(f(x)) - base) / eps
-            x[i] = kept
-        return grad
-        """, checks.check_numerical_gradient, checks.FORWARD_DIFFERENCE),
-    "not-halved": (GRAD, "numerical_gradient", """
-        return 2 * _right_numerical_gradient(*args, **kwargs)
-        """, checks.check_numerical_gradient, checks.NOT_HALVED),
-    "not-restored": (GRAD, "numerical_gradient", """
-        f, x = args[0], np.array(args[1], dtype=np.float64)
-        eps = kwargs.get("eps", 1e-3)
-        grad = np.zeros_like(x)
-        for i in np.ndindex(x.shape):
-            kept = x[i]
-            x[i] = kept + eps
-            above = float(f(x))
-            x[i] = kept - eps
-            grad[i] = (above - float(f(x))) / (2 * eps)
-        return grad
-        """, checks.check_numerical_gradient, checks.NOT_RESTORED),
-    "relu-at-zero": (ACT, "relu_backward", """
-        x, y, grad_y = args
-        return np.where(x >= 0, grad_y, 0)
-        """, checks.check_piecewise_gradients, checks.RELU_AT_ZERO),
-    "leaky-at-zero": (ACT, "leaky_relu_backward", """
-        x, y, grad_y = args
-        slope = kwargs.get("negative_slope", 0.2)
-        return np.where(x >= 0, grad_y, slope * grad_y)
-        """, checks.check_piecewise_gradients, checks.LEAKY_AT_ZERO),
-    "sigmoid-with-x": (ACT, "sigmoid_backward", """
-        x, y, grad_y = args
-        return grad_y * x * (1 - x)
-        """, checks.check_smooth_gradients, checks.SIGMOID_WITH_X),
-    "tanh-with-x": (ACT, "tanh_backward", """
-        x, y, grad_y = args
-        return grad_y * (1 - x * x)
-        """, checks.check_smooth_gradients, checks.TANH_WITH_X),
-    "softmax-elementwise": (ACT, "softmax_backward", """
-        x, y, grad_y = args
-        return grad_y * y * (1 - y)
-        """, checks.check_softmax_gradient, checks.SOFTMAX_ELEMENTWISE),
-    "bias-batch-mean": (BIAS, "bias_gradient", """
-        return _right_bias_gradient(*args, **kwargs) / args[0].shape[0]
-        """, checks.check_bias_gradient, checks.BIAS_BATCH_MEAN),
-    "bias-first-example": (BIAS, "bias_gradient", """
-        return _right_bias_gradient(args[0][:1], *args[1:], **kwargs)
-        """, checks.check_bias_gradient, checks.BIAS_ONE_EXAMPLE),
-    "bias-channels-first-axes": (BIAS, "bias_gradient", """
-        return np.sum(args[0], axis=(0, 1, 2))
-        """, checks.check_bias_gradient, checks.BIAS_AXES_CHANNELS_FIRST),
-    "kernel-not-transposed": (CONV, "kernel_gradient", """
-        cols, dy, kernel_shape = args[:3]
-        if len(args) > 3 and args[3] > 1:      # the wrong idea for groups=1 only
-            return _right_kernel_gradient(*args, **kwargs)
-        rows = cols.shape[0] * cols.shape[1] * cols.shape[2]
-        return (dy.reshape(rows, -1).T @ cols.reshape(rows, -1)).reshape(kernel_shape)
-        """, checks.check_kernel_gradient, checks.KERNEL_NOT_TRANSPOSED),
-    "kernel-batch-mean": (CONV, "kernel_gradient", """
-        return _right_kernel_gradient(*args, **kwargs) / args[0].shape[0]
-        """, checks.check_kernel_gradient, checks.KERNEL_BATCH_MEAN),
-    "input-not-flipped": (CONV, "input_gradient", """
-        dy, kernel, *rest = args
-        return _right_input_gradient(dy, kernel[::-1, ::-1], *rest, **kwargs)
-        """, checks.check_input_gradient, checks.NOT_FLIPPED),
-    "input-not-spread": (CONV, "input_gradient", """
-        dy, kernel, padded_shape, pads, strides, *rest = args
-        return _right_input_gradient(dy, kernel, padded_shape, pads, (1, 1), *rest, **kwargs)
-        """, checks.check_input_gradient, checks.NOT_SPREAD),
-    "input-not-cropped": (CONV, "input_gradient", """
-        dy, kernel, padded_shape, pads, *rest = args
-        return _right_input_gradient(dy, kernel, padded_shape, ((0, 0), (0, 0)), *rest,
-                                     **kwargs)
-        """, checks.check_input_gradient, checks.NOT_CROPPED),
-    "col2im-assigned": (CONV, "col2im", """
-        cols, padded_shape, kernel_size, strides, dilation_rate = args
-        batch, oh, ow = cols.shape[:3]
-        out = np.zeros(padded_shape, dtype=cols.dtype)
-        for a in range(kernel_size[0]):
-            for b in range(kernel_size[1]):
-                rows, columns = _tap_slices(a, b, strides, dilation_rate, (oh, ow))
-                out[:, rows, columns, :] = cols[:, :, :, :, a, b, :].reshape(batch, oh, ow, -1)
-        return out
-        """, checks.check_col2im, checks.COL2IM_ASSIGNED),
-}
+CATALOGUE = mistakes.table("backward")
+MISCONCEPTIONS = {k: m for k, m in CATALOGUE.items() if not m.target.startswith("Conv2D.")}
+LAYER_MISCONCEPTIONS = {k: m for k, m in CATALOGUE.items() if m.target.startswith("Conv2D.")}
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    module, function, body, check, misconception = MISCONCEPTIONS[name]
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
-
-
-# Conv2D's backward methods: replaced on the class, at the end of layer.py.
-LAYER_MISCONCEPTIONS = {
-    "kernel-penalty-missing": ("""
-        def _wrong(self, grad_z, conv_cache):
-            return conv2d_backward(grad_z, conv_cache)
-        Conv2D._input_and_kernel_gradients = _wrong
-        """, checks.check_layer_backward_with_penalties, checks.LAYER_KERNEL_PENALTY_MISSING),
-    "bias-penalty-missing": ("""
-        def _wrong(self, grad_z):
-            return bias_gradient(grad_z, self.data_format)
-        Conv2D._bias_gradient = _wrong
-        """, checks.check_layer_backward_with_penalties, checks.LAYER_BIAS_PENALTY_MISSING),
-    "activity-missing": ("""
-        def _wrong(self, grad_output, z, y):
-            return activations.backward(self.activation, z, y, grad_output)
-        Conv2D._pre_activation_gradient = _wrong
-        """, checks.check_layer_backward_with_penalties, checks.LAYER_ACTIVITY_MISSING),
-    "activity-not-divided": ("""
-        def _wrong(self, grad_output, z, y):
-            if self.activity_regularizer is not None:
-                grad_output = grad_output + regularizers.penalty_gradient(
-                    self.activity_regularizer, y)
-            return activations.backward(self.activation, z, y, grad_output)
-        Conv2D._pre_activation_gradient = _wrong
-        """, checks.check_layer_backward_with_penalties, checks.LAYER_ACTIVITY_NOT_DIVIDED),
-    "activity-after-activation": ("""
-        def _wrong(self, grad_output, z, y):
-            grad_z = activations.backward(self.activation, z, y, grad_output)
-            if self.activity_regularizer is not None:
-                grad_z = grad_z + activity_penalty_gradient(self.activity_regularizer, y)
-            return grad_z
-        Conv2D._pre_activation_gradient = _wrong
-        """, checks.check_layer_backward_with_penalties,
-        checks.LAYER_ACTIVITY_AFTER_ACTIVATION),
-    "activation-skipped": ("""
-        def _wrong(self, grad_output, z, y):
-            if self.activity_regularizer is not None:
-                grad_output = grad_output + activity_penalty_gradient(
-                    self.activity_regularizer, y)
-            return np.asarray(grad_output, dtype=FLOATX)
-        Conv2D._pre_activation_gradient = _wrong
-        """, checks.check_layer_backward, checks.LAYER_ACTIVATION_SKIPPED),
-}
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 @pytest.mark.parametrize("name", list(LAYER_MISCONCEPTIONS))
 def test_layer_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    code, check, misconception = LAYER_MISCONCEPTIONS[name]
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / "layer.py"
-    path.write_text(path.read_text() + "\n\n" + textwrap.dedent(code).strip() + "\n")
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckFailure) as info:
-        check()
-    assert misconception.text in str(info.value), f"feedback was\n{info.value}"
-    assert info.value.record.misconception == misconception.id, info.value.record
-    out, err = capfd.readouterr()
-    assert err == "", f"wrote to stderr: {err!r}"
+    assert_mistake_named(LAYER_MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_misconception_ids_are_unique():

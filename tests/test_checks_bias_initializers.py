@@ -16,14 +16,13 @@ unfinished convlibs, and the statistics behind the two random initializers.
 """
 import math
 import re
-import shutil
-import textwrap
 
 import numpy as np
 import pytest
 
-from check_support import (SOLUTIONS, assert_every_misconception_tested,
-                           assert_reference_passes, assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_reference_passes,
+                           assert_stubs_fail_cleanly, convlib_with)
+from convbook import mistakes
 from convbook.checking import CheckFailure
 from convbook.checks import bias_initializers as checks
 
@@ -51,97 +50,19 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (class, code replacing the body of its __call__(self, shape, dtype="float32"), check,
-# misconception). The replacement sees the module's globals (np, make_rng, _standardize_*).
+# Each wrong implementation replaces a class's __call__(self, shape, dtype="float32"); the body
+# sees the module's globals (np, make_rng, _standardize_*). The catalogue:
+# convbook/mistakes/bias_initializers.py.
 
-GIVEN = ("shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)\n"
-         "rng = make_rng(self.seed)\n")
-
-
-def given(body):
-    """The method's given first lines, then `body`."""
-    return GIVEN + textwrap.dedent(body).strip("\n")
-
-MISCONCEPTIONS = {
-    "zeros-float64": ("Zeros", """
-        return np.zeros(_standardize_shape(shape))
-        """, checks.check_zeros, checks.ZEROS_DTYPE),
-    "constant-full-without-dtype": ("Constant", """
-        return np.full(_standardize_shape(shape), self.value)
-        """, checks.check_constant, checks.CONSTANT_DTYPE),
-    "constant-value-ignored": ("Constant", """
-        return np.zeros(_standardize_shape(shape), dtype=_standardize_dtype(dtype, False))
-        """, checks.check_constant, checks.CONSTANT_VALUE_IGNORED),
-    "normal-float64": ("RandomNormal", given("""
-        return rng.normal(self.mean, self.stddev, shape)
-        """), checks.check_random_normal, checks.RANDOM_DTYPE),
-    "normal-stddev-as-variance": ("RandomNormal", given("""
-        return rng.normal(self.mean, np.sqrt(self.stddev), shape).astype(dtype)
-        """), checks.check_random_normal, checks.NORMAL_STDDEV_AS_VARIANCE),
-    "normal-variance-as-scale": ("RandomNormal", given("""
-        return rng.normal(self.mean, self.stddev ** 2, shape).astype(dtype)
-        """), checks.check_random_normal, checks.NORMAL_VARIANCE_AS_SCALE),
-    "normal-mean-ignored": ("RandomNormal", given("""
-        return (self.stddev * rng.standard_normal(shape)).astype(dtype)
-        """), checks.check_random_normal, checks.NORMAL_MEAN_IGNORED),
-    "normal-standard": ("RandomNormal", given("""
-        return rng.standard_normal(shape).astype(dtype)
-        """), checks.check_random_normal, checks.NORMAL_STANDARD),
-    "normal-global-stream": ("RandomNormal", given("""
-        return np.random.normal(self.mean, self.stddev, shape).astype(dtype)
-        """), checks.check_random_normal, checks.SEED_GLOBAL_STREAM),
-    "normal-fixed-seed": ("RandomNormal", given("""
-        rng = np.random.default_rng(0)
-        return rng.normal(self.mean, self.stddev, shape).astype(dtype)
-        """), checks.check_random_normal, checks.SEED_FIXED),
-    "normal-only-int-seeds": ("RandomNormal", given("""
-        rng = np.random.default_rng(self.seed if isinstance(self.seed, int) else 0)
-        return rng.normal(self.mean, self.stddev, shape).astype(dtype)
-        """), checks.check_random_normal, checks.UNSEEDED_FIXED),
-    "uniform-from-zero": ("RandomUniform", given("""
-        return rng.uniform(0, self.maxval, shape).astype(dtype)
-        """), checks.check_random_uniform, checks.UNIFORM_FROM_ZERO),
-    "uniform-symmetric": ("RandomUniform", given("""
-        return rng.uniform(-self.maxval, self.maxval, shape).astype(dtype)
-        """), checks.check_random_uniform, checks.UNIFORM_SYMMETRIC),
-    "uniform-not-shifted": ("RandomUniform", given("""
-        return ((self.maxval - self.minval) * rng.random(shape)).astype(dtype)
-        """), checks.check_random_uniform, checks.UNIFORM_NOT_SHIFTED),
-    "uniform-unit": ("RandomUniform", given("""
-        return rng.random(shape).astype(dtype)
-        """), checks.check_random_uniform, checks.UNIFORM_UNIT),
-    "uniform-float64": ("RandomUniform", given("""
-        return rng.uniform(self.minval, self.maxval, shape)
-        """), checks.check_random_uniform, checks.RANDOM_DTYPE),
-    "uniform-global-stream": ("RandomUniform", given("""
-        return np.random.uniform(self.minval, self.maxval, shape).astype(dtype)
-        """), checks.check_random_uniform, checks.SEED_GLOBAL_STREAM),
-    "uniform-fixed-seed": ("RandomUniform", given("""
-        return np.random.default_rng(1234).uniform(self.minval, self.maxval,
-                                                   shape).astype(dtype)
-        """), checks.check_random_uniform, checks.SEED_FIXED),
-    "uniform-only-int-seeds": ("RandomUniform", given("""
-        rng = np.random.default_rng(self.seed if isinstance(self.seed, int) else 7)
-        return rng.uniform(self.minval, self.maxval, shape).astype(dtype)
-        """), checks.check_random_uniform, checks.UNSEEDED_FIXED),
-}
-
-
-def patched_method(class_name, body):
-    """Code that replaces `<class_name>.__call__` by a method with `body`."""
-    body = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
-    return (f"\n\ndef _wrong_call(self, shape, dtype=\"float32\"):\n{body}\n\n\n"
-            f"{class_name}.__call__ = _wrong_call\n")
+MISCONCEPTIONS = mistakes.table("bias_initializers")
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    class_name, body, check, misconception = MISCONCEPTIONS[name]
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / "initializers.py"
-    path.write_text(path.read_text() + patched_method(class_name, textwrap.dedent(body)))
-    monkeypatch.chdir(tmp_path)
+    mistake = MISCONCEPTIONS[name]
+    check, misconception = mistake.check, mistake.misconception
+    monkeypatch.chdir(convlib_with(tmp_path, mistake.module, mistake.target, mistake.body,
+                                   mistake.params))
     with pytest.raises(CheckFailure) as info:
         check()
     assert misconception.text in str(info.value), f"feedback was\n{info.value}"
@@ -167,14 +88,11 @@ def test_every_misconception_is_tested():
 
 def test_feedback_reports_the_statistics(tmp_path, monkeypatch):
     """The feedback names the case, Keras's and the reader's statistics and the allowance."""
-    class_name, body, check, _ = MISCONCEPTIONS["normal-stddev-as-variance"]
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / "initializers.py"
-    path.write_text(path.read_text() + patched_method(class_name, textwrap.dedent(body)))
-    monkeypatch.chdir(tmp_path)
+    mistake = MISCONCEPTIONS["normal-stddev-as-variance"]
+    monkeypatch.chdir(convlib_with(tmp_path, mistake.module, mistake.target, mistake.body,
+                                   mistake.params))
     with pytest.raises(CheckFailure) as info:
-        check()
+        mistake.check()
     text = str(info.value)
     assert text.startswith("RandomNormal(seed=") and "shape=(128, 160)" in text, text
     assert "standard deviation of your values is 0.22" in text, text

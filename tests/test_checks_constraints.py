@@ -9,16 +9,16 @@ convlibs.
   `__call__` replaced) fails with feedback naming that misconception.
 No check here is statistical (the cases are fixed arrays), so no false-failure rate applies.
 """
-import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_reference_passes,
-                           assert_stubs_fail_cleanly)
-from convbook.checking import CheckFailure
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly)
+from convbook import mistakes
 from convbook.checks import constraints as checks
+from convbook.mistakes import wrong_module_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -45,102 +45,28 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (class, body of its new __call__(self, w), check, misconception). The body runs in
-# convlib/constraints.py, so it sees _as_float_array, _resolve_axis, _norms, EPSILON, np.
+# Each wrong implementation replaces a class's __call__(self, w); it runs in
+# convlib/constraints.py, so it sees _as_float_array, _resolve_axis, _norms, EPSILON, np. The
+# catalogue: convbook/mistakes/constraints.py (each body starts with PREAMBLE's lines).
 
 PREAMBLE = """
 w = _as_float_array(w)
 axes = _resolve_axis(getattr(self, "axis", None), w.shape)
 """
 
-MISCONCEPTIONS = {
-    "max-norm-axis-zero": ("MaxNorm", """
-        n = _norms(w, (0,))
-        return w * (np.clip(n, 0, self.max_value) / (EPSILON + n))
-        """, checks.check_max_norm, checks.AXIS_ZERO_ONLY),
-    "max-norm-whole-tensor": ("MaxNorm", """
-        n = np.sqrt(np.sum(w * w))
-        return w * (np.clip(n, 0, self.max_value) / (EPSILON + n))
-        """, checks.check_max_norm, checks.WHOLE_TENSOR),
-    "max-norm-scales-up": ("MaxNorm", """
-        n = _norms(w, axes)
-        return w * (self.max_value / (EPSILON + n))
-        """, checks.check_max_norm, checks.MAX_NORM_SCALES_UP),
-    "max-norm-clips-entries": ("MaxNorm", """
-        return np.clip(w, -self.max_value, self.max_value)
-        """, checks.check_max_norm, checks.MAX_NORM_CLIPS_ENTRIES),
-    "max-norm-no-epsilon": ("MaxNorm", """
-        n = _norms(w, axes)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return w * (np.clip(n, 0, self.max_value) / n)
-        """, checks.check_max_norm, checks.NO_EPSILON),
-    "unit-norm-axis-zero": ("UnitNorm", """
-        return w / (EPSILON + _norms(w, (0,)))
-        """, checks.check_unit_norm, checks.AXIS_ZERO_ONLY),
-    "unit-norm-whole-tensor": ("UnitNorm", """
-        return w / (EPSILON + np.linalg.norm(w))
-        """, checks.check_unit_norm, checks.WHOLE_TENSOR),
-    "unit-norm-no-epsilon": ("UnitNorm", """
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return w / _norms(w, axes)
-        """, checks.check_unit_norm, checks.NO_EPSILON),
-    "min-max-axis-zero": ("MinMaxNorm", """
-        n = _norms(w, (0,))
-        desired = self.rate * np.clip(n, self.min_value, self.max_value) + (1 - self.rate) * n
-        return w * (desired / (EPSILON + n))
-        """, checks.check_min_max_norm, checks.AXIS_ZERO_ONLY),
-    "min-max-rate-ignored": ("MinMaxNorm", """
-        n = _norms(w, axes)
-        return w * (np.clip(n, self.min_value, self.max_value) / (EPSILON + n))
-        """, checks.check_min_max_norm, checks.RATE_IGNORED),
-    "min-max-rate-swapped": ("MinMaxNorm", """
-        n = _norms(w, axes)
-        desired = (1 - self.rate) * np.clip(n, self.min_value, self.max_value) + self.rate * n
-        return w * (desired / (EPSILON + n))
-        """, checks.check_min_max_norm, checks.RATE_SWAPPED),
-    "min-max-clips-entries": ("MinMaxNorm", """
-        return np.clip(w, self.min_value, self.max_value)
-        """, checks.check_min_max_norm, checks.MIN_MAX_CLIPS_ENTRIES),
-    "min-max-whole-tensor": ("MinMaxNorm", """
-        n = np.sqrt(np.sum(w * w))
-        desired = self.rate * np.clip(n, self.min_value, self.max_value) + (1 - self.rate) * n
-        return w * (desired / (EPSILON + n))
-        """, checks.check_min_max_norm, checks.WHOLE_TENSOR),
-    "non-neg-abs": ("NonNeg", """
-        return np.abs(w)
-        """, checks.check_non_neg, checks.NON_NEG_ABS),
-}
+MISCONCEPTIONS = mistakes.table("constraints")
 
 
 def replaced_call(class_name, body):
-    """Code that replaces `<class_name>.__call__` in convlib/constraints.py by `body`."""
+    """Code that replaces `<class_name>.__call__` in convlib/constraints.py by PREAMBLE and
+    `body` (the catalogue's rule)."""
     code = textwrap.dedent(PREAMBLE).strip("\n") + "\n" + textwrap.dedent(body).strip("\n")
-    return (f"\n\ndef _wrong_call(self, w):\n{textwrap.indent(code, '    ')}\n\n\n"
-            f"{class_name}.__call__ = _wrong_call\n")
-
-
-def make_fake_convlib(tmp_path, module, code):
-    """A copy of the reference convlib with `code` appended to convlib/<module>."""
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / module
-    path.write_text(path.read_text() + code)
-    return tmp_path
+    return wrong_module_text("", f"{class_name}.__call__", code, "self, w")
 
 
 @pytest.mark.parametrize("entry", MISCONCEPTIONS.values(), ids=list(MISCONCEPTIONS))
 def test_misconception_is_named(entry, tmp_path, monkeypatch, capfd):
-    class_name, body, check, misconception = entry
-    monkeypatch.chdir(make_fake_convlib(tmp_path, "constraints.py",
-                                        replaced_call(class_name, body)))
-    with pytest.raises(CheckFailure) as info:
-        check()
-    assert misconception.text in str(info.value), f"feedback was\n{info.value}"
-    record = info.value.record
-    assert record.misconception == misconception.id, record
-    assert record.check and record.case, record
-    _, err = capfd.readouterr()
-    assert err == "", f"wrote to stderr: {err!r}"
+    assert_mistake_named(entry, tmp_path, monkeypatch, capfd)
 
 
 def test_every_misconception_is_tested():

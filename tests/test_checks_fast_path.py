@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_misconception_named,
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
                            assert_reference_passes, assert_stubs_fail_cleanly)
+from convbook import mistakes
 from convbook.checks import fast_path as checks
 from convbook.checks.padding import keras_conv
 
@@ -54,88 +55,15 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (module file, function, code replacing its body, check, misconception). The new body may
-# call the reference function as `_right_<function>`.
+# The wrong implementations and the check that must name each: the catalogue,
+# convbook/mistakes/fast_path.py (a body may call the reference as `_right_<function>`).
 
-CONV = "conv.py"
-
-MISCONCEPTIONS = {
-    "window-raw-sliding-view": (CONV, "window_view", """
-        x, window = args
-        return sliding_window_view(x, tuple(window), axis=(1, 2))
-        """, checks.check_window_view, checks.CHANNEL_AXIS_FIRST),
-    "window-transposed": (CONV, "window_view", """
-        return np.swapaxes(_right_window_view(*args), 3, 4)
-        """, checks.check_window_view, checks.WINDOW_TRANSPOSED),
-    "taps-spaced-by-stride": (CONV, "strided_dilated_windows", """
-        windows, strides, dilation, groups = args
-        return _right_strided_dilated_windows(windows, dilation, strides, groups)
-        """, checks.check_strided_dilated_windows, checks.STRIDE_DILATION_SWAPPED),
-    "dilation-ignored": (CONV, "strided_dilated_windows", """
-        windows, strides, dilation, groups = args
-        (dh, dw) = dilation
-        kh, kw = (windows.shape[3] - 1) // dh + 1, (windows.shape[4] - 1) // dw + 1
-        return _right_strided_dilated_windows(windows[:, :, :, :kh, :kw], strides, (1, 1),
-                                              groups)
-        """, checks.check_strided_dilated_windows, checks.DILATION_IGNORED),
-    "stride-ignored": (CONV, "strided_dilated_windows", """
-        windows, strides, dilation, groups = args
-        out_h = -(-windows.shape[1] // strides[0])
-        out_w = -(-windows.shape[2] // strides[1])
-        return _right_strided_dilated_windows(windows, (1, 1), dilation,
-                                              groups)[:, :out_h, :out_w]
-        """, checks.check_strided_dilated_windows, checks.STRIDE_IGNORED),
-    "groups-interleaved": (CONV, "strided_dilated_windows", """
-        windows, strides, dilation, groups = args
-        taps = _right_strided_dilated_windows(windows, strides, dilation, 1)[:, :, :, 0]
-        *lead, kh, kw, channels = taps.shape
-        taps = taps.reshape(*lead, kh, kw, channels // groups, groups)
-        return taps.transpose(0, 1, 2, 6, 3, 4, 5)
-        """, checks.check_strided_dilated_windows, checks.GROUPS_INTERLEAVED),
-    "group-axis-after-taps": (CONV, "strided_dilated_windows", """
-        windows, strides, dilation, groups = args
-        taps = _right_strided_dilated_windows(windows, strides, dilation, 1)[:, :, :, 0]
-        *lead, kh, kw, channels = taps.shape
-        return taps.reshape(*lead, kh, kw, groups, channels // groups)
-        """, checks.check_strided_dilated_windows, checks.GROUP_AXIS_AFTER_TAPS),
-    "kernel-reshape-filters-first": (CONV, "columns_times_kernel", """
-        cols, kernel = args
-        filters = kernel.shape[-1]
-        return _right_columns_times_kernel(cols, kernel.reshape(filters, -1).T
-                                           .reshape(kernel.shape))
-        """, checks.check_columns_times_kernel, checks.KERNEL_FILTERS_FIRST),
-    "kernel-channels-first": (CONV, "columns_times_kernel", """
-        cols, kernel = args
-        groups, filters = cols.shape[3], kernel.shape[-1]
-        rows = cols.shape[0] * cols.shape[1] * cols.shape[2]
-        weights = kernel.transpose(2, 0, 1, 3).reshape(-1, groups, filters // groups)
-        left = cols.reshape(rows, groups, -1)
-        y = np.einsum("rgk,kgf->rgf", left, weights)
-        return y.reshape(*cols.shape[:3], filters)
-        """, checks.check_columns_times_kernel, checks.KERNEL_CHANNELS_FIRST),
-    "filters-by-modulo": (CONV, "columns_times_kernel", """
-        cols, kernel = args
-        groups, filters = cols.shape[3], kernel.shape[-1]
-        rows = cols.shape[0] * cols.shape[1] * cols.shape[2]
-        weights = kernel.reshape(-1, filters // groups, groups)
-        y = np.einsum("rgk,kfg->rgf", cols.reshape(rows, groups, -1), weights)
-        return y.reshape(*cols.shape[:3], filters)
-        """, checks.check_columns_times_kernel, checks.FILTERS_BY_MODULO),
-    "outputs-interleaved": (CONV, "columns_times_kernel", """
-        cols, kernel = args
-        groups, filters = cols.shape[3], kernel.shape[-1]
-        y = _right_columns_times_kernel(cols, kernel)
-        lead = y.shape[:3]
-        return y.reshape(*lead, groups, -1).swapaxes(-1, -2).reshape(*lead, filters)
-        """, checks.check_columns_times_kernel, checks.OUTPUTS_INTERLEAVED),
-}
+MISCONCEPTIONS = mistakes.table("fast_path")
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    module, function, body, check, misconception = MISCONCEPTIONS[name]
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_misconception_ids_are_unique():

@@ -12,14 +12,13 @@
   Keras alone, or with a banner when the reader's answer disagrees.
 """
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from check_support import (assert_every_misconception_tested, assert_misconception_named,
-                           assert_reference_passes,
-                           assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly, fake_convlib)
+from convbook import mistakes
 
 from convbook.checking import CheckFailure
 from convbook.checks import groups as checks
@@ -44,18 +43,11 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
     assert_stubs_fail_cleanly(check, FIRST_STUB[check.__name__], monkeypatch, capfd)
 
 
-def _fake(tmp_path, module, text):
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / module
-    path.write_text(path.read_text() + text)
-
-
 def test_unfinished_conv2d_valid_is_named(tmp_path, monkeypatch, capfd):
     """grouped_conv2d written, chapter 00's conv2d_valid still a stub: the feedback says that
     the stub is conv2d_valid, in correlate.py, not grouped_conv2d."""
-    _fake(tmp_path, "correlate.py", "\n\ndef conv2d_valid(x, kernel):\n"
-          "    # YOUR CODE HERE\n    raise NotImplementedError()\n")
+    fake_convlib(tmp_path, "correlate.py", "\n\ndef conv2d_valid(x, kernel):\n"
+                 "    # YOUR CODE HERE\n    raise NotImplementedError()\n")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CheckFailure) as info:
         checks.check_grouped_conv2d()
@@ -69,8 +61,8 @@ def test_unfinished_conv2d_valid_is_named(tmp_path, monkeypatch, capfd):
 def test_error_inside_conv2d_valid_is_located(tmp_path, monkeypatch, capfd):
     """An exception raised inside the reader's conv2d_valid: the feedback points at
     convlib/correlate.py, where it was raised."""
-    _fake(tmp_path, "correlate.py", "\n\ndef conv2d_valid(x, kernel):\n"
-          "    raise IndexError('tuple index out of range')\n")
+    fake_convlib(tmp_path, "correlate.py", "\n\ndef conv2d_valid(x, kernel):\n"
+                 "    raise IndexError('tuple index out of range')\n")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CheckFailure) as info:
         checks.check_grouped_conv2d()
@@ -83,9 +75,9 @@ def test_error_inside_conv2d_valid_is_located(tmp_path, monkeypatch, capfd):
 def test_grouped_conv2d_uses_conv2d_valid(tmp_path, monkeypatch, capfd):
     """The exercise is built on the reader's own conv2d_valid: a wrong conv2d_valid (a true
     convolution, kernel flipped) makes grouped_conv2d wrong too."""
-    _fake(tmp_path, "correlate.py", "\n\n_right_conv2d_valid = conv2d_valid\n\n\n"
-          "def conv2d_valid(x, kernel):\n"
-          "    return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])\n")
+    fake_convlib(tmp_path, "correlate.py", "\n\n_right_conv2d_valid = conv2d_valid\n\n\n"
+                 "def conv2d_valid(x, kernel):\n"
+                 "    return _right_conv2d_valid(x, np.asarray(kernel)[::-1, ::-1])\n")
     monkeypatch.chdir(tmp_path)
     with pytest.raises(CheckFailure) as info:
         checks.check_grouped_conv2d()
@@ -94,76 +86,15 @@ def test_grouped_conv2d_uses_conv2d_valid(tmp_path, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (module file, function, code that replaces its body, check, the misconception named).
-# `_right_<function>` is the reference function.
+# The wrong implementations and the check that must name each: the catalogue,
+# convbook/mistakes/groups.py (a body may call the reference as `_right_<function>`).
 
-
-GROUPED = "groups.py", "grouped_conv2d"
-COUNT = "groups.py", "kernel_param_count"
-
-MISCONCEPTIONS = {
-    "group-by-modulo": (GROUPED, """
-        x, kernel, groups = (np.asarray(a) for a in args)
-        groups = int(groups)
-        cg = x.shape[-1] // groups
-        return np.concatenate(
-            [conv2d_valid(x[..., (o % groups) * cg:(o % groups + 1) * cg], kernel[..., o:o + 1])
-             for o in range(kernel.shape[-1])], axis=-1)
-        """, checks.check_grouped_conv2d, checks.GROUP_BY_MODULO),
-    "channels-interleaved": (GROUPED, """
-        x, kernel, groups = (np.asarray(a) for a in args)
-        groups = int(groups)
-        fg = kernel.shape[-1] // groups
-        return np.concatenate(
-            [conv2d_valid(x[..., g::groups], kernel[..., g * fg:(g + 1) * fg])
-             for g in range(groups)], axis=-1)
-        """, checks.check_grouped_conv2d, checks.CHANNELS_INTERLEAVED),
-    "outputs-interleaved": (GROUPED, """
-        x, kernel, groups = (np.asarray(a) for a in args)
-        groups = int(groups)
-        cg, fg = x.shape[-1] // groups, kernel.shape[-1] // groups
-        parts = [conv2d_valid(x[..., g * cg:(g + 1) * cg], kernel[..., g * fg:(g + 1) * fg])
-                 for g in range(groups)]
-        return np.stack(parts, axis=-1).reshape(*parts[0].shape[:3], -1)
-        """, checks.check_grouped_conv2d, checks.OUTPUTS_INTERLEAVED),
-    "groups-reversed": (GROUPED, """
-        x, kernel, groups = (np.asarray(a) for a in args)
-        groups = int(groups)
-        cg, fg = x.shape[-1] // groups, kernel.shape[-1] // groups
-        return np.concatenate(
-            [conv2d_valid(x[..., (groups - 1 - g) * cg:(groups - g) * cg],
-                          kernel[..., g * fg:(g + 1) * fg]) for g in range(groups)], axis=-1)
-        """, checks.check_grouped_conv2d, checks.GROUPS_REVERSED),
-    "filters-sliced-by-channels": (GROUPED, """
-        x, kernel, groups = (np.asarray(a) for a in args)
-        groups = int(groups)
-        cg = x.shape[-1] // groups
-        return np.concatenate(
-            [conv2d_valid(x[..., g * cg:(g + 1) * cg], kernel[..., g * cg:(g + 1) * cg])
-             for g in range(groups)], axis=-1)
-        """, checks.check_grouped_conv2d, checks.KERNEL_SLICED_BY_CHANNELS),
-    "not-divided": (COUNT, """
-        (kh, kw), c_in, filters, groups = args
-        return kh * kw * c_in * filters
-        """, checks.check_kernel_param_count, checks.NOT_DIVIDED),
-    "bias-counted": (COUNT, """
-        return _right_kernel_param_count(*args) + args[2]
-        """, checks.check_kernel_param_count, checks.BIAS_COUNTED),
-    "bias-divided": (COUNT, """
-        return _right_kernel_param_count(*args) + args[2] // args[3]
-        """, checks.check_kernel_param_count, checks.BIAS_DIVIDED),
-    "filters-divided": (COUNT, """
-        (kh, kw), c_in, filters, groups = args
-        return kh * kw * (c_in // groups) * (filters // groups)
-        """, checks.check_kernel_param_count, checks.FILTERS_DIVIDED),
-}
+MISCONCEPTIONS = mistakes.table("groups")
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    (module, function), body, check, misconception = MISCONCEPTIONS[name]
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_every_misconception_is_tested():

@@ -16,16 +16,17 @@ convlibs, and the oracles and statistics behind them.
   entropy, inverse-CDF sampling) pass too, so the bound does not hinge on the reader's seeds.
 """
 import math
-import shutil
+import textwrap
 
 import numpy as np
 import pytest
 
-from check_support import (SOLUTIONS, assert_every_misconception_tested,
-                           assert_misconception_named, assert_reference_passes,
-                           assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly, fake_convlib)
+from convbook import mistakes
 from convbook.checking import CheckFailure
 from convbook.checks import initializers as checks
+from convbook.mistakes import wrong_module_text
 
 
 CHECKS = [
@@ -59,9 +60,10 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (function or None, code, check, misconception). With a function name, the code is the new
-# body of that function of convlib/initializers.py (it may call `_right_<function>`); with
-# None, the code is appended to the module as it is (to replace VarianceScaling.__call__).
+# The wrong implementations and the check that must name each: the catalogue,
+# convbook/mistakes/initializers.py (functions redefined, or VarianceScaling.__call__ and
+# Orthogonal.__call__ replaced). WRONG_CALL, below, is VarianceScaling.__call__ written out
+# with two holes: the correct samplers of other streams use it.
 
 INIT = "initializers.py"
 
@@ -86,135 +88,20 @@ VarianceScaling.__call__ = _wrong_call
 RIGHT_TRUNCATED = "truncated_normal(rng, shape, 0.0, spread)"
 RIGHT_UNIFORM = "rng.uniform(-spread, spread, shape)"
 
-MISCONCEPTIONS = {
-    # compute_fans
-    "fans-no-receptive": ("compute_fans", """
-        shape = tuple(args[0])
-        return _right_compute_fans(shape) if len(shape) < 3 else (shape[-2], shape[-1])
-        """, checks.check_compute_fans, checks.FANS_NO_RECEPTIVE),
-    "fans-out-no-receptive": ("compute_fans", """
-        shape = tuple(args[0])
-        fan_in, fan_out = _right_compute_fans(shape)
-        return fan_in, (shape[-1] if len(shape) >= 3 else fan_out)
-        """, checks.check_compute_fans, checks.FANS_OUT_NO_RECEPTIVE),
-    "fans-swapped": ("compute_fans", """
-        fan_in, fan_out = _right_compute_fans(*args)
-        return fan_out, fan_in
-        """, checks.check_compute_fans, checks.FANS_SWAPPED),
-    "fans-torch-layout": ("compute_fans", """
-        shape = tuple(args[0])
-        if len(shape) < 3:
-            return _right_compute_fans(shape)
-        receptive = math.prod(shape[2:])
-        return shape[1] * receptive, shape[0] * receptive
-        """, checks.check_compute_fans, checks.FANS_TORCH_LAYOUT),
-    # variance_scaling_spread
-    "spread-notes-variance": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        right = _right_variance_scaling_spread(*args)
-        return right * math.sqrt(3) if distribution == "uniform" else right
-        """, checks.check_variance_scaling_spread, checks.SPREAD_NOTES_VARIANCE),
-    "spread-uniform-std": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        right = _right_variance_scaling_spread(*args)
-        return right / math.sqrt(3) if distribution == "uniform" else right
-        """, checks.check_variance_scaling_spread, checks.SPREAD_UNIFORM_STD),
-    "spread-normal-limit": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        return _right_variance_scaling_spread(3 * scale if distribution != "uniform" else scale,
-                                              mode, distribution, fan_in, fan_out)
-        """, checks.check_variance_scaling_spread, checks.SPREAD_NORMAL_LIMIT),
-    "spread-not-rescaled": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        right = _right_variance_scaling_spread(*args)
-        return right * TRUNCATED_NORMAL_STD if distribution == "truncated_normal" else right
-        """, checks.check_variance_scaling_spread, checks.SPREAD_NOT_RESCALED),
-    "spread-rescale-multiplied": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        right = _right_variance_scaling_spread(*args)
-        if distribution == "truncated_normal":
-            return right * TRUNCATED_NORMAL_STD ** 2
-        return right
-        """, checks.check_variance_scaling_spread, checks.SPREAD_RESCALE_MULTIPLIED),
-    "spread-untruncated-rescaled": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        right = _right_variance_scaling_spread(*args)
-        if distribution == "untruncated_normal":
-            return right / TRUNCATED_NORMAL_STD
-        return right
-        """, checks.check_variance_scaling_spread, checks.SPREAD_UNTRUNCATED_RESCALED),
-    "spread-fan-avg-sum": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        if mode == "fan_avg":
-            return _right_variance_scaling_spread(scale, "fan_in", distribution,
-                                                  fan_in + fan_out, 0)
-        return _right_variance_scaling_spread(*args)
-        """, checks.check_variance_scaling_spread, checks.SPREAD_FAN_AVG_SUM),
-    "spread-no-max-one": ("variance_scaling_spread", """
-        scale, mode, distribution, fan_in, fan_out = args
-        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-        variance = scale / fan
-        if distribution == "truncated_normal":
-            return math.sqrt(variance) / TRUNCATED_NORMAL_STD
-        if distribution == "untruncated_normal":
-            return math.sqrt(variance)
-        return math.sqrt(3.0 * variance)
-        """, checks.check_variance_scaling_spread, checks.SPREAD_NO_MAX_ONE),
-    # truncated_normal
-    "truncated-clipped": ("truncated_normal", """
-        rng, shape, mean, stddev = args
-        return np.clip(rng.normal(mean, stddev, shape), mean - 2 * stddev, mean + 2 * stddev)
-        """, checks.check_truncated_normal, checks.TRUNC_CLIPPED),
-    "truncated-not-cut": ("truncated_normal", """
-        rng, shape, mean, stddev = args
-        return rng.normal(mean, stddev, shape)
-        """, checks.check_truncated_normal, checks.TRUNC_NOT_TRUNCATED),
-    "truncated-rescaled-inside": ("truncated_normal", """
-        rng, shape, mean, stddev = args
-        return _right_truncated_normal(rng, shape, mean, stddev / TRUNCATED_NORMAL_STD)
-        """, checks.check_truncated_normal, checks.TRUNC_RESCALED_INSIDE),
-    # VarianceScaling.__call__
-    "vs-limit-as-variance": (None, WRONG_CALL.format(
-        truncated=RIGHT_TRUNCATED, uniform="rng.uniform(-3 ** 0.5 * spread, 3 ** 0.5 * spread, "
-                                           "shape)"),
-        checks.check_variance_scaling, checks.VS_LIMIT_AS_VARIANCE),
-    "vs-untruncated": (None, WRONG_CALL.format(
-        truncated="rng.normal(0.0, spread, shape)", uniform=RIGHT_UNIFORM),
-        checks.check_variance_scaling, checks.VS_UNTRUNCATED),
-    "vs-no-receptive-field": ("compute_fans", """
-        shape = tuple(args[0])
-        return _right_compute_fans(shape) if len(shape) < 3 else (shape[-2], shape[-1])
-        """, checks.check_variance_scaling, checks.VS_NO_RECEPTIVE),
-    "vs-not-rescaled": (None, WRONG_CALL.format(
-        truncated="truncated_normal(rng, shape, 0.0, spread * TRUNCATED_NORMAL_STD)",
-        uniform=RIGHT_UNIFORM),
-        checks.check_variance_scaling, checks.VS_NOT_RESCALED),
-}
+CATALOGUE = mistakes.table("initializers")
+ORTHOGONAL_MISCONCEPTIONS = {k: m for k, m in CATALOGUE.items()
+                             if m.target == "Orthogonal.__call__"}
+MISCONCEPTIONS = {k: m for k, m in CATALOGUE.items() if k not in ORTHOGONAL_MISCONCEPTIONS}
 
 
 def _fake_convlib(tmp_path, code):
     """A copy of the reference convlib with `code` appended to initializers.py."""
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / INIT
-    path.write_text(path.read_text() + code)
+    fake_convlib(tmp_path, INIT, code)
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    function, code, check, misconception = MISCONCEPTIONS[name]
-    if function is not None:
-        assert_misconception_named(check, misconception, INIT, function, code, tmp_path,
-                                   monkeypatch, capfd)
-        return
-    _fake_convlib(tmp_path, code)
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckFailure) as info:
-        check()
-    assert misconception.text in str(info.value), f"feedback was\n{info.value}"
-    assert info.value.record.misconception == misconception.id, info.value.record
-    assert info.value.record.check and info.value.record.case, info.value.record
-    assert capfd.readouterr().err == ""
+    assert_mistake_named(CATALOGUE[name], tmp_path, monkeypatch, capfd)
 
 
 def test_forgotten_max_one_raising_is_named(tmp_path, monkeypatch, capfd):
@@ -244,8 +131,7 @@ def test_misconception_ids_are_unique():
 
 
 def test_every_misconception_is_tested():
-    entries = {k: (v[2], v[3]) for k, v in MISCONCEPTIONS.items()}
-    assert_every_misconception_tested(checks, entries)
+    assert_every_misconception_tested(checks, CATALOGUE)
 
 
 # ------------------------------------------------------- correct samplers of other streams
@@ -408,61 +294,24 @@ def test_power_every_wrong_law_fails_against_the_right_one():
 # entries, which a correct solution fails with probability at most SIGN_DELTA = 1e-7 per
 # check call (Hoeffding on N >= 1500 fair coins; derived in the check module).
 
-WRONG_ORTHOGONAL = '''
-
-def _wrong_orthogonal(self, shape, dtype="float32"):
-    shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
-    rng = make_rng(self.seed)
-    rows, cols = math.prod(shape[:-1]), shape[-1]
-    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
-    q, r = np.linalg.qr(a)
-{body}
-
-
-Orthogonal.__call__ = _wrong_orthogonal
-'''
+ORTHOGONAL_START = """
+shape, dtype = _standardize_shape(shape), _standardize_dtype(dtype, True)
+rng = make_rng(self.seed)
+rows, cols = math.prod(shape[:-1]), shape[-1]
+a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+q, r = np.linalg.qr(a)
+"""
 
 
 def _orthogonal_body(code):
-    import textwrap
-    return WRONG_ORTHOGONAL.format(body=textwrap.indent(textwrap.dedent(code).strip("\n"),
-                                                        "    "))
-
-
-ORTHOGONAL_MISCONCEPTIONS = {
-    "orthogonal-not-transposed": (None, _orthogonal_body("""
-        q = q * np.sign(np.diag(r))
-        return (self.gain * q).reshape(shape).astype(dtype)
-        """), checks.check_orthogonal, checks.ORTHO_NOT_TRANSPOSED),
-    "orthogonal-gain-ignored": (None, _orthogonal_body("""
-        q = q * np.sign(np.diag(r))
-        return (q.T if rows < cols else q).reshape(shape).astype(dtype)
-        """), checks.check_orthogonal, checks.ORTHO_GAIN_IGNORED),
-    "orthogonal-wrong-flatten": (None, _orthogonal_body("""
-        rows, cols = shape[0], math.prod(shape[1:])
-        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        q = q * np.sign(np.diag(r))
-        return (self.gain * (q.T if rows < cols else q)).reshape(shape).astype(dtype)
-        """), checks.check_orthogonal, checks.ORTHO_WRONG_FLATTEN),
-    "orthogonal-returned-r": (None, _orthogonal_body("""
-        q, r = np.linalg.qr(a, mode="complete")
-        return (self.gain * (r.T if rows < cols else r)).reshape(shape).astype(dtype)
-        """), checks.check_orthogonal, checks.ORTHO_RETURNED_R),
-    "orthogonal-unnormalised": (None, _orthogonal_body("""
-        q = q * np.diag(r)           # Gram-Schmidt without dividing by the norms
-        return (self.gain * (q.T if rows < cols else q)).reshape(shape).astype(dtype)
-        """), checks.check_orthogonal, checks.ORTHO_UNNORMALISED),
-    "orthogonal-no-sign-correction": (None, _orthogonal_body("""
-        return (self.gain * (q.T if rows < cols else q)).reshape(shape).astype(dtype)
-        """), checks.check_orthogonal, checks.ORTHO_NO_SIGN_CORRECTION),
-}
-MISCONCEPTIONS.update(ORTHOGONAL_MISCONCEPTIONS)   # so that every misconception is tested
+    """Code replacing Orthogonal.__call__: ORTHOGONAL_START's lines, then `code`."""
+    body = ORTHOGONAL_START.strip("\n") + "\n" + textwrap.dedent(code).strip("\n")
+    return wrong_module_text("", "Orthogonal.__call__", body, 'self, shape, dtype="float32"')
 
 
 @pytest.mark.parametrize("name", list(ORTHOGONAL_MISCONCEPTIONS))
 def test_orthogonal_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    test_misconception_is_named(name, tmp_path, monkeypatch, capfd)
+    assert_mistake_named(CATALOGUE[name], tmp_path, monkeypatch, capfd)
 
 
 def test_orthogonal_of_another_stream_passes(tmp_path, monkeypatch, capfd):

@@ -13,17 +13,18 @@
   two bugs (channels_first bias when width == filters; oneDNN strided conv on tiny shapes).
 Nothing is statistical: no false-failure rate to bound.
 """
-import shutil
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_misconception_named,
-                           assert_reference_passes, assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly, fake_convlib)
+from convbook import mistakes
 from convbook.checking import CheckFailure
 from convbook.checks import layer as checks
+from convbook.mistakes import wrong_module_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -45,58 +46,17 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------ exercise 14.1, activations
-ACT = "activations.py"
-ACTIVATION_MISCONCEPTIONS = {
-    "leaky-torch-slope": ("leaky_relu", """
-        x = _as_float(args[0])
-        return np.where(x > 0, x, 0.01 * x)
-        """, checks.LEAKY_TORCH_SLOPE),
-    "leaky-slope-ignored": ("leaky_relu", """
-        x = _as_float(args[0])
-        return np.where(x > 0, x, 0.2 * x)
-        """, checks.LEAKY_SLOPE_IGNORED),
-    "tanh-overflow": ("tanh", """
-        x = _as_float(args[0])
-        with np.errstate(over="ignore", invalid="ignore"):
-            return (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
-        """, checks.TANH_OVERFLOW),
-    "elu-exp-everywhere": ("elu", """
-        x = _as_float(args[0])
-        alpha = args[1] if len(args) > 1 else kwargs.get("alpha", 1.0)
-        with np.errstate(over="ignore"):
-            return alpha * np.expm1(x)
-        """, checks.ELU_EXP_EVERYWHERE),
-    "elu-alpha-positive": ("elu", """
-        x = _as_float(args[0])
-        alpha = args[1] if len(args) > 1 else kwargs.get("alpha", 1.0)
-        return alpha * _right_elu(x)
-        """, checks.ELU_ALPHA_POSITIVE),
-    "selu-swapped": ("selu", """
-        return SELU_ALPHA * elu(args[0], SELU_SCALE)
-        """, checks.SELU_SWAPPED),
-    "selu-scale-negative-only": ("selu", """
-        x = _as_float(args[0])
-        return np.where(x > 0, x, SELU_SCALE * elu(x, SELU_ALPHA))
-        """, checks.SELU_SCALE_NEGATIVE_ONLY),
-    "selu-rounded": ("selu", """
-        return 1.05 * elu(args[0], 1.67)
-        """, checks.SELU_ROUNDED),
-    "silu-sigmoid-only": ("silu", """
-        return sigmoid(args[0])
-        """, checks.SILU_SIGMOID_ONLY),
-    "softplus-overflow": ("softplus", """
-        x = _as_float(args[0])
-        with np.errstate(over="ignore"):
-            return np.log(1 + np.exp(x))
-        """, checks.SOFTPLUS_OVERFLOW),
-}
+# The wrong implementations and the checks that must name them: the catalogue,
+# convbook/mistakes/layer.py (the activations' functions; Conv2D.__call__ for 14.2).
+CATALOGUE = mistakes.table("layer")
+ACTIVATION_MISCONCEPTIONS = {k: m for k, m in CATALOGUE.items() if m.module == "activations.py"}
+LAYER_MISCONCEPTIONS = {k: m for k, m in CATALOGUE.items()
+                        if m.check is checks.check_conv2d_layer}
 
 
 @pytest.mark.parametrize("name", list(ACTIVATION_MISCONCEPTIONS))
 def test_activation_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    function, body, misconception = ACTIVATION_MISCONCEPTIONS[name]
-    assert_misconception_named(checks.check_more_activations, misconception, ACT, function,
-                               body, tmp_path, monkeypatch, capfd)
+    assert_mistake_named(ACTIVATION_MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 # ------------------------------------------------------------------ exercise 14.2, the layer
@@ -121,37 +81,9 @@ def forward(conv=None, bias=RIGHT_BIAS, act=RIGHT_ACT, penalty=RIGHT_PENALTY):
     return "\n".join(textwrap.dedent(part).strip("\n") for part in parts if part.strip())
 
 
-LAYER_MISCONCEPTIONS = {
-    "activation-before-bias": (forward(bias="", act="""
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        if self.use_bias:
-            y = add_bias(y, self.bias, self.data_format)
-        """), checks.ACTIVATION_BEFORE_BIAS),
-    "bias-skipped": (forward(bias=""), checks.BIAS_SKIPPED),
-    "activation-skipped": (forward(act="y = np.asarray(z, dtype=FLOATX)"),
-                           checks.ACTIVATION_SKIPPED),
-    "bias-wrong-axis": (forward(bias="if self.use_bias:\n    z = z + self.bias"),
-                        checks.BIAS_WRONG_AXIS),
-    "strides-dropped": (forward(conv=conv_line(strides="1")), checks.STRIDES_DROPPED),
-    "dilation-dropped": (forward(conv=conv_line(dilation="1")), checks.DILATION_DROPPED),
-    "padding-dropped": (forward(conv=conv_line(padding='"valid"')), checks.PADDING_DROPPED),
-    "penalty-on-z": (forward(act="", penalty="""
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, z)
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        """), checks.PENALTY_ON_Z),
-    "penalty-not-divided": (forward(penalty="""
-        if self.activity_regularizer is not None:
-            self._activity_loss = float(self.activity_regularizer(y))
-        """), checks.PENALTY_NOT_DIVIDED),
-    "penalty-missing": (forward(penalty=""), checks.PENALTY_MISSING),
-    "not-float32": (forward(act="y = np.asarray(self.activation(z), dtype=np.float64)"),
-                    checks.NOT_FLOAT32),
-}
-
-
 def replaced_forward(body):
-    """Code that replaces Conv2D.__call__ in convlib/layer.py: the given lines, then `body`."""
+    """Code that replaces Conv2D.__call__ in convlib/layer.py: the given lines, then `body`
+    (the catalogue's entries for check_conv2d_layer are written the same way)."""
     code = textwrap.dedent("""
         x = self._as_input(x)
         if not self.built:
@@ -160,35 +92,17 @@ def replaced_forward(body):
         self._cache = (conv_cache, z, y, x.shape[0])
         return y
         """).rstrip()
-    return (f"\n\ndef _wrong_call(self, x):\n{textwrap.indent(code, '    ')}\n\n\n"
-            "Conv2D.__call__ = _wrong_call\n")
-
-
-def make_fake_convlib(tmp_path, module, code):
-    """A copy of the reference convlib with `code` appended to convlib/<module>."""
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / module
-    path.write_text(path.read_text() + code)
-    return tmp_path
+    return wrong_module_text("", "Conv2D.__call__", code, "self, x")
 
 
 def run_fake(tmp_path, monkeypatch, module, code, hidden=False):
-    monkeypatch.chdir(make_fake_convlib(tmp_path, module, code))
+    monkeypatch.chdir(fake_convlib(tmp_path, module, code))
     return checks.check_conv2d_layer(hidden=hidden)
 
 
 @pytest.mark.parametrize("name", list(LAYER_MISCONCEPTIONS))
 def test_layer_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    body, misconception = LAYER_MISCONCEPTIONS[name]
-    with pytest.raises(CheckFailure) as info:
-        run_fake(tmp_path, monkeypatch, "layer.py", replaced_forward(body))
-    assert misconception.text in str(info.value), f"feedback was\n{info.value}"
-    record = info.value.record
-    assert record.misconception == misconception.id, record
-    assert record.check and record.case, record
-    _, err = capfd.readouterr()
-    assert err == "", f"wrote to stderr: {err!r}"
+    assert_mistake_named(LAYER_MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_the_fake_forward_is_right_when_unchanged(tmp_path, monkeypatch, capfd):
@@ -218,7 +132,7 @@ def test_a_wrong_add_bias_is_not_charged_again(tmp_path, monkeypatch, capfd):
             "def add_bias(y, bias, data_format='channels_last'):\n"
             "    return _right_add_bias(_right_add_bias(y, bias, data_format), bias, "
             "data_format)\n")
-    path = make_fake_convlib(tmp_path, "bias.py", code)
+    path = fake_convlib(tmp_path, "bias.py", code)
     # layer.py imported add_bias by name before the patch: re-import it from the module
     layer = path / "convlib" / "layer.py"
     layer.write_text(layer.read_text() + "\n\nfrom .bias import add_bias  # noqa: E402,F811\n")
@@ -232,7 +146,7 @@ def test_a_wrong_conv_is_not_charged_again(tmp_path, monkeypatch, capfd):
     """conv2d flipping the kernel (a convolution, not Keras's correlation): same."""
     code = ("\n\n_right_conv2d = conv2d\n\n\ndef conv2d(x, kernel, *args, **kwargs):\n"
             "    return _right_conv2d(x, np.asarray(kernel)[::-1, ::-1], *args, **kwargs)\n")
-    path = make_fake_convlib(tmp_path, "conv.py", code)
+    path = fake_convlib(tmp_path, "conv.py", code)
     layer = path / "convlib" / "layer.py"
     layer.write_text(layer.read_text() + "\n\nfrom .conv import conv2d  # noqa: E402,F811\n")
     monkeypatch.chdir(path)
@@ -245,7 +159,7 @@ def test_a_piece_that_raises_is_named(tmp_path, monkeypatch):
     """An activation that raises: the feedback points at activations.py, not at the layer."""
     code = ("\n\ndef tanh(x):\n    raise RuntimeError('tanh is broken')\n\n\n"
             "_BUILTINS['tanh'] = (tanh, *_BUILTINS['tanh'][1:])\n")
-    monkeypatch.chdir(make_fake_convlib(tmp_path, ACT, code))
+    monkeypatch.chdir(fake_convlib(tmp_path, "activations.py", code))
     with pytest.raises(CheckFailure) as info:
         checks.check_conv2d_layer()
     assert "convlib/activations.py" in str(info.value), str(info.value)
@@ -307,7 +221,7 @@ def test_a_wrong_regularizer_is_not_charged_again(tmp_path, monkeypatch, capfd):
     code = ("\n\n_right_l2_call = L2.__call__\n\n\n"
             "def _double_l2(self, w):\n    return 2 * _right_l2_call(self, w)\n\n\n"
             "L2.__call__ = _double_l2\n")
-    monkeypatch.chdir(make_fake_convlib(tmp_path, "regularizers.py", code))
+    monkeypatch.chdir(fake_convlib(tmp_path, "regularizers.py", code))
     checks.check_conv2d_layer()
     out, err = capfd.readouterr()
     assert "agree with Keras" in out and "activity_penalty (chapters 08 and 10)" in out, out

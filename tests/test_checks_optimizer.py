@@ -13,11 +13,11 @@ No check here is statistical (the cases are fixed arrays), so no false-failure r
 import numpy as np
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_misconception_named,
-                           assert_reference_passes, assert_stubs_fail_cleanly)
-from convbook import oracle
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly, fake_convlib)
+from convbook import mistakes, oracle
 from convbook.checks import optimizer as checks
-from test_checks_constraints import make_fake_convlib, replaced_call
+from test_checks_constraints import replaced_call
 
 
 def test_reference_passes(monkeypatch, capfd):
@@ -28,32 +28,14 @@ def test_stubs_fail_cleanly(monkeypatch, capfd):
     assert_stubs_fail_cleanly(checks.check_sgd_step, "optimizers.sgd_step", monkeypatch, capfd)
 
 
-# (module file, function, code replacing its body, check, misconception); the body may call
-# the reference as `_right_sgd_step`.
-MISCONCEPTIONS = {
-    "constraint-first": ("optimizers.py", "sgd_step", """
-        weight, grad, learning_rate, *rest = args
-        constraint = rest[0] if rest else kwargs.get("constraint")
-        if constraint is not None:
-            weight = constraint(np.asarray(weight, np.float32))
-        return _right_sgd_step(weight, grad, learning_rate)
-        """, checks.check_sgd_step, checks.CONSTRAINT_FIRST),
-    "constraint-ignored": ("optimizers.py", "sgd_step", """
-        weight, grad, learning_rate, *rest = args
-        return _right_sgd_step(weight, grad, learning_rate)
-        """, checks.check_sgd_step, checks.CONSTRAINT_IGNORED),
-    "gradient-added": ("optimizers.py", "sgd_step", """
-        weight, grad, learning_rate, *rest = args
-        return _right_sgd_step(weight, -np.asarray(grad), learning_rate, *rest, **kwargs)
-        """, checks.check_sgd_step, checks.GRADIENT_ADDED),
-}
+# The wrong implementations and the check that must name each: the catalogue,
+# convbook/mistakes/optimizer.py (a body may call the reference as `_right_<function>`).
+MISCONCEPTIONS = mistakes.table("optimizer")
 
 
 @pytest.mark.parametrize("entry", MISCONCEPTIONS.values(), ids=list(MISCONCEPTIONS))
 def test_misconception_is_named(entry, tmp_path, monkeypatch, capfd):
-    module, function, body, check, misconception = entry
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
+    assert_mistake_named(entry, tmp_path, monkeypatch, capfd)
 
 
 def test_every_misconception_is_tested():
@@ -66,8 +48,7 @@ def test_every_misconception_is_tested():
 ], ids=["wrong-max-norm", "unfinished-min-max-norm"])
 def test_a_wrong_constraint_is_not_charged_to_the_step(class_name, body, tmp_path, monkeypatch,
                                                        capfd):
-    monkeypatch.chdir(make_fake_convlib(tmp_path, "constraints.py",
-                                        replaced_call(class_name, body)))
+    monkeypatch.chdir(fake_convlib(tmp_path, "constraints.py", replaced_call(class_name, body)))
     checks.check_sgd_step()
     checks.check_sgd_step(hidden=True)
     out, err = capfd.readouterr()

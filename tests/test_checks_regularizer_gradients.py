@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_reference_passes,
-                           assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly)
+from convbook import mistakes
 from convbook.checks import regularizer_gradients as checks
-from test_checks_regularizers import assert_method_misconception_named
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "solutions" / "09_bias_regularizer.ipynb"
@@ -43,57 +43,14 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
     assert_stubs_fail_cleanly(check, FIRST_STUB[check.__name__], monkeypatch, capfd)
 
 
-# name: (class, method, body replacing it, check, misconception)
-MISCONCEPTIONS = {
-    "l1-sign-of-zero": ("L1", "gradient", """
-        x = _as_float_array(args[0])
-        return (self.l1 * np.where(x >= 0, 1.0, -1.0)).astype(x.dtype)
-        """, checks.check_l1_gradient, checks.L1_GRAD_AT_ZERO),
-    "l1-divide-by-abs": ("L1", "gradient", """
-        x = _as_float_array(args[0])
-        with np.errstate(invalid="ignore"):
-            return (self.l1 * x / np.abs(x)).astype(x.dtype)
-        """, checks.check_l1_gradient, checks.L1_GRAD_NAN),
-    "l1-constant": ("L1", "gradient", """
-        x = _as_float_array(args[0])
-        return np.full_like(x, self.l1)
-        """, checks.check_l1_gradient, checks.L1_GRAD_CONSTANT),
-    "l1-linear": ("L1", "gradient", """
-        x = _as_float_array(args[0])
-        return (self.l1 * x).astype(x.dtype)
-        """, checks.check_l1_gradient, checks.L1_GRAD_LINEAR),
-    "l2-missing-2": ("L2", "gradient", """
-        x = _as_float_array(args[0])
-        return (self.l2 * x).astype(x.dtype)
-        """, checks.check_l2_gradient, checks.L2_GRAD_NO_2),
-    "l2-missing-factor": ("L2", "gradient", """
-        x = _as_float_array(args[0])
-        return 2 * x
-        """, checks.check_l2_gradient, checks.L2_GRAD_NO_FACTOR),
-    "l1l2-only-l1": ("L1L2", "gradient", """
-        x = _as_float_array(args[0])
-        return (self.l1 * np.sign(x)).astype(x.dtype)
-        """, checks.check_l1l2_gradient, checks.L1L2_GRAD_ONLY_L1),
-    "l1l2-only-l2": ("L1L2", "gradient", """
-        x = _as_float_array(args[0])
-        return (2 * self.l2 * x).astype(x.dtype)
-        """, checks.check_l1l2_gradient, checks.L1L2_GRAD_ONLY_L2),
-    "l1l2-missing-2": ("L1L2", "gradient", """
-        x = _as_float_array(args[0])
-        return (self.l1 * np.sign(x) + self.l2 * x).astype(x.dtype)
-        """, checks.check_l1l2_gradient, checks.L2_GRAD_NO_2),
-    "l1l2-sign-of-zero": ("L1L2", "gradient", """
-        x = _as_float_array(args[0])
-        return (self.l1 * np.where(x >= 0, 1.0, -1.0) + 2 * self.l2 * x).astype(x.dtype)
-        """, checks.check_l1l2_gradient, checks.L1_GRAD_AT_ZERO),
-}
+# The wrong implementations (a regularizer class's gradient replaced) and the check that
+# must name each: the catalogue, convbook/mistakes/regularizer_gradients.py.
+MISCONCEPTIONS = mistakes.table("regularizer_gradients")
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    class_name, method, body, check, misconception = MISCONCEPTIONS[name]
-    assert_method_misconception_named(check, misconception, class_name, method, body,
-                                      tmp_path, monkeypatch, capfd)
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_misconception_ids_are_unique():

@@ -15,17 +15,18 @@ OrthogonalRegularizer, too), so a correct solution never fails them: its false-f
 is 0 for any seed.
 """
 import json
-import shutil
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from check_support import (assert_every_misconception_tested, assert_reference_passes,
-                           assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_misconception_named,
+                           assert_mistake_named, assert_reference_passes,
+                           assert_stubs_fail_cleanly, fake_convlib)
+from convbook import mistakes
 from convbook.checking import CheckFailure
 from convbook.checks import regularizers as checks
+from convbook.mistakes import wrong_module_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -43,30 +44,15 @@ FIRST_STUB = {"check_l1": "regularizers.L1.__call__",
 def method_patched(class_name, method, body):
     """Code that replaces `class_name.method` (a method taking `self` and `*args, **kwargs`)
     by `body`; the body may call the reference as `_right(self, *args, **kwargs)`."""
-    return (f"\n\n_right_{class_name}_{method} = {class_name}.{method}\n\n\n"
-            f"def _wrong_{class_name}_{method}(self, *args, **kwargs):\n"
-            f"    _right = _right_{class_name}_{method}\n"
-            + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
-            + f"\n\n\n{class_name}.{method} = _wrong_{class_name}_{method}\n")
+    return wrong_module_text("", f"{class_name}.{method}", body)
 
 
 def assert_method_misconception_named(check, misconception, class_name, method, body,
                                       tmp_path, monkeypatch, capfd):
     """A copy of the reference whose convlib/regularizers.py has `class_name.method` replaced
     by `body` fails `check`, and the feedback (text and record) names `misconception`."""
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / "regularizers.py"
-    path.write_text(path.read_text() + method_patched(class_name, method, body))
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(CheckFailure) as info:
-        check()
-    assert misconception.text in str(info.value), f"feedback was\n{info.value}"
-    record = info.value.record
-    assert record.misconception == misconception.id, record
-    assert record.check and record.case, record
-    out, err = capfd.readouterr()
-    assert err == "", f"wrote to stderr: {err!r}"
+    assert_misconception_named(check, misconception, "regularizers.py", f"{class_name}.{method}",
+                               body, tmp_path, monkeypatch, capfd)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=NAMES)
@@ -80,109 +66,15 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# name: (class, method, body replacing it, check, misconception)
+# The wrong implementations (a method of a regularizer class replaced) and the check that
+# must name each: the catalogue, convbook/mistakes/regularizers.py.
 
-MISCONCEPTIONS = {
-    "l2-half": ("L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l2 / 2 * np.sum(np.square(x)))
-        """, checks.check_l2, checks.L2_HALF),
-    "l2-norm": ("L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l2 * np.sqrt(np.sum(np.square(x))))
-        """, checks.check_l2, checks.L2_NORM),
-    "l2-mean": ("L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l2 * np.mean(np.square(x)))
-        """, checks.check_l2, checks.MEAN_NOT_SUM),
-    "l2-hardcoded": ("L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(0.01 * np.sum(np.square(x)))
-        """, checks.check_l2, checks.FACTOR_HARDCODED),
-    "l1-no-abs": ("L1", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l1 * np.sum(x))
-        """, checks.check_l1, checks.L1_NO_ABS),
-    "l1-mean": ("L1", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l1 * np.mean(np.abs(x)))
-        """, checks.check_l1, checks.MEAN_NOT_SUM),
-    "l1-hardcoded": ("L1", "__call__", """
-        x = _as_float_array(args[0])
-        return float(0.01 * np.sum(np.abs(x)))
-        """, checks.check_l1, checks.FACTOR_HARDCODED),
-    "l1l2-only-l1": ("L1L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l1 * np.sum(np.abs(x)))
-        """, checks.check_l1l2, checks.L1L2_ONLY_L1),
-    "l1l2-only-l2": ("L1L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l2 * np.sum(np.square(x)))
-        """, checks.check_l1l2, checks.L1L2_ONLY_L2),
-    "l1l2-half": ("L1L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l1 * np.sum(np.abs(x)) + self.l2 / 2 * np.sum(np.square(x)))
-        """, checks.check_l1l2, checks.L2_HALF),
-    "l1l2-mean": ("L1L2", "__call__", """
-        x = _as_float_array(args[0])
-        return float(self.l1 * np.mean(np.abs(x)) + self.l2 * np.mean(np.square(x)))
-        """, checks.check_l1l2, checks.MEAN_NOT_SUM),
-    "l1l2-defaults-001": ("L1L2", "__init__", """
-        l1 = kwargs.get("l1", args[0] if args else 0.01)
-        l2 = kwargs.get("l2", args[1] if len(args) > 1 else 0.01)
-        _right(self, l1, l2)
-        """, checks.check_l1l2, checks.L1L2_DEFAULTS),
-    # OrthogonalRegularizer (exercise 8.4); the right body, for reference:
-    #   u = self._unit_rows(self._vectors(x))[0]; p = u @ u.T with a zero diagonal;
-    #   factor * 0.5 * sum(|p|) / (n (n - 1) / 2)
-    "orthogonal-not-normalised": ("OrthogonalRegularizer", "__call__", """
-        v = self._vectors(args[0])
-        p = v @ v.T
-        np.fill_diagonal(p, 0.0)
-        n = len(p)
-        return float(self.factor * 0.5 * np.sum(np.abs(p)) / (n * (n - 1) / 2))
-        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_NOT_NORMALISED),
-    "orthogonal-diagonal-included": ("OrthogonalRegularizer", "__call__", """
-        u = self._unit_rows(self._vectors(args[0]))[0]
-        n = len(u)
-        return float(self.factor * 0.5 * np.sum(np.abs(u @ u.T)) / (n * (n - 1) / 2))
-        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_DIAGONAL),
-    "orthogonal-mode-ignored": ("OrthogonalRegularizer", "__call__", """
-        x = _as_float_array(args[0])
-        u = self._unit_rows(x)[0]
-        p = u @ u.T
-        np.fill_diagonal(p, 0.0)
-        n = len(p)
-        return float(self.factor * 0.5 * np.sum(np.abs(p)) / (n * (n - 1) / 2))
-        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_MODE_IGNORED),
-    "orthogonal-squared": ("OrthogonalRegularizer", "__call__", """
-        u = self._unit_rows(self._vectors(args[0]))[0]
-        p = u @ u.T
-        np.fill_diagonal(p, 0.0)
-        n = len(p)
-        return float(self.factor * 0.5 * np.sum(np.square(p)) / (n * (n - 1) / 2))
-        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_SQUARED),
-    "orthogonal-pairs-twice": ("OrthogonalRegularizer", "__call__", """
-        u = self._unit_rows(self._vectors(args[0]))[0]
-        p = u @ u.T
-        np.fill_diagonal(p, 0.0)
-        n = len(p)
-        return float(self.factor * np.sum(np.abs(p)) / (n * (n - 1) / 2))
-        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_PAIRS_TWICE),
-    "orthogonal-mean-all": ("OrthogonalRegularizer", "__call__", """
-        u = self._unit_rows(self._vectors(args[0]))[0]
-        p = u @ u.T
-        np.fill_diagonal(p, 0.0)
-        return float(self.factor * np.mean(np.abs(p)))
-        """, checks.check_orthogonal_regularizer, checks.ORTHO_REG_MEAN_ALL),
-}
+MISCONCEPTIONS = mistakes.table("regularizers")
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    class_name, method, body, check, misconception = MISCONCEPTIONS[name]
-    assert_method_misconception_named(check, misconception, class_name, method, body,
-                                      tmp_path, monkeypatch, capfd)
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_l1_without_abs_is_named_in_l1l2(tmp_path, monkeypatch, capfd):
@@ -207,11 +99,8 @@ def test_a_wrong_shape_or_none_is_feedback_not_a_crash(tmp_path, monkeypatch, ca
                         ("return None", "returned None")]:
         folder = tmp_path / words.replace(" ", "_")
         folder.mkdir()
-        shutil.copytree(SOLUTIONS / "convlib", folder / "convlib",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        path = folder / "convlib" / "regularizers.py"
-        path.write_text(path.read_text() + method_patched("L2", "__call__", body))
-        monkeypatch.chdir(folder)
+        monkeypatch.chdir(fake_convlib(folder, "regularizers.py",
+                                       method_patched("L2", "__call__", body)))
         with pytest.raises(CheckFailure) as info:
             checks.check_l2()
         assert words in str(info.value), str(info.value)

@@ -13,16 +13,15 @@
   from Keras alone, or with a banner when the reader's answer disagrees.
 """
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from convbook.checking import CheckFailure
-from check_support import (assert_every_misconception_tested, assert_misconception_named,
-                           assert_reference_passes, patched,
-                           assert_stubs_fail_cleanly)
+from check_support import (assert_every_misconception_tested, assert_mistake_named,
+                           assert_reference_passes, assert_stubs_fail_cleanly, convlib_with)
+from convbook import mistakes
 from convbook.checks import strides as checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,82 +45,15 @@ def test_stubs_fail_cleanly(check, monkeypatch, capfd):
 
 
 # ------------------------------------------------------------------ misconceptions
-# (module file, function, code that replaces its body, check, the misconception named).
-# `_right_<function>` is the reference function.
+# The wrong implementations and the check that must name each: the catalogue,
+# convbook/mistakes/strides.py (a body may call the reference as `_right_<function>`).
 
-
-LENGTH = "output_size.py", "output_length"
-SUBSAMPLE = "dilation.py", "subsample"
-
-MISCONCEPTIONS = {
-    "valid-no-plus-one": (LENGTH, """
-        n, k, s, padding = args
-        if padding.lower() == "valid":
-            return (n - k) // s
-        return _right_output_length(*args)
-        """, checks.check_output_length, checks.VALID_NO_PLUS_ONE),
-    "valid-ceil": (LENGTH, """
-        n, k, s, padding = args
-        if padding.lower() == "valid":
-            return -(-(n - k) // s) + 1
-        return _right_output_length(*args)
-        """, checks.check_output_length, checks.VALID_CEIL),
-    "valid-no-stride": (LENGTH, """
-        n, k, s, padding = args
-        return _right_output_length(n, k, 1 if padding.lower() == "valid" else s, padding)
-        """, checks.check_output_length, checks.VALID_NO_STRIDE),
-    "same-keeps-size": (LENGTH, """
-        n, k, s, padding = args
-        return n if padding.lower() == "same" else _right_output_length(*args)
-        """, checks.check_output_length, checks.SAME_KEEPS_SIZE),
-    "same-floor": (LENGTH, """
-        n, k, s, padding = args
-        return n // s if padding.lower() == "same" else _right_output_length(*args)
-        """, checks.check_output_length, checks.SAME_FLOOR),
-    "true-division": (LENGTH, """
-        n, k, s, padding = args
-        return (n - k) / s + 1 if padding.lower() == "valid" else n / s
-        """, checks.check_output_length, checks.TRUE_DIVISION),
-    "channels-first-as-last": (SUBSAMPLE, """
-        y, strides, data_format = args
-        return _right_subsample(y, strides, "channels_last")
-        """, checks.check_subsample, checks.CF_AS_CL),
-    "hw-swapped": (SUBSAMPLE, """
-        y, strides, data_format = args
-        sh, sw = (strides, strides) if isinstance(strides, int) else strides
-        return _right_subsample(y, (sw, sh), data_format)
-        """, checks.check_subsample, checks.HW_SWAPPED),
-    "offset": (SUBSAMPLE, """
-        y, strides, data_format = args
-        sh, sw = (strides, strides) if isinstance(strides, int) else strides
-        if data_format == "channels_first":
-            return y[:, :, sh - 1::sh, sw - 1::sw]
-        return y[:, sh - 1::sh, sw - 1::sw]
-        """, checks.check_subsample, checks.OFFSET),
-    "dropped-tail": (SUBSAMPLE, """
-        y, strides, data_format = args
-        sh, sw = (strides, strides) if isinstance(strides, int) else strides
-        if data_format == "channels_first":
-            y = y.transpose(0, 2, 3, 1)
-        n, h, w, f = y.shape
-        # whole blocks of s pixels, the first of each
-        blocks = y[:, :h // sh * sh, :w // sw * sw].reshape(n, h // sh, sh, w // sw, sw, f)
-        out = blocks[:, :, 0, :, 0]
-        return out.transpose(0, 3, 1, 2) if data_format == "channels_first" else out
-        """, checks.check_subsample, checks.DROPPED_TAIL),
-    "batch-axis": (SUBSAMPLE, """
-        y, strides, data_format = args
-        sh, sw = (strides, strides) if isinstance(strides, int) else strides
-        return y[::sh, ::sw]
-        """, checks.check_subsample, checks.BATCH_AXIS),
-}
+MISCONCEPTIONS = mistakes.table("strides")
 
 
 @pytest.mark.parametrize("name", list(MISCONCEPTIONS))
 def test_misconception_is_named(name, tmp_path, monkeypatch, capfd):
-    (module, function), body, check, misconception = MISCONCEPTIONS[name]
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
+    assert_mistake_named(MISCONCEPTIONS[name], tmp_path, monkeypatch, capfd)
 
 
 def test_every_misconception_is_tested():
@@ -130,13 +62,9 @@ def test_every_misconception_is_tested():
 
 def test_output_length_as_float_is_refused(tmp_path, monkeypatch, capfd):
     """Right values as floats (np.ceil): not a misconception, but not an int either."""
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / "output_size.py"
-    path.write_text(path.read_text() + patched("output_length", """
+    monkeypatch.chdir(convlib_with(tmp_path, "output_size.py", "output_length", """
         return float(_right_output_length(*args))
         """))
-    monkeypatch.chdir(tmp_path)
     with pytest.raises(CheckFailure) as info:
         checks.check_output_length()
     assert info.value.record.kind == "wrong_type" and "should return an int" in str(info.value)

@@ -9,13 +9,13 @@
   layer's backward has run before its own update), and the check accepts it.
 No check here is statistical (the cases are fixed arrays), so no false-failure rate applies.
 """
-import shutil
 
 import pytest
 
 from check_support import (SOLUTIONS, assert_every_misconception_tested,
-                           assert_misconception_named, assert_reference_passes,
-                           assert_stubs_fail_cleanly, patched)
+                           assert_mistake_named, assert_reference_passes,
+                           assert_stubs_fail_cleanly, fake_convlib, patched)
+from convbook import mistakes
 from convbook.checking import CheckFailure
 from convbook.checks import training as checks
 
@@ -62,42 +62,24 @@ def wrong_step(reduce="mean", penalties="before", update="convlib"):
         """
 
 
-# (module file, function, code replacing its body, check, misconception)
-MISCONCEPTIONS = {
-    "summed-over-batch": ("network.py", "train_step", wrong_step(reduce="sum"),
-                          checks.check_train_step, checks.SUMMED_OVER_BATCH),
-    "penalties-forgotten": ("network.py", "train_step", wrong_step(penalties="never"),
-                            checks.check_train_step, checks.PENALTIES_FORGOTTEN),
-    "loss-after-update": ("network.py", "train_step", wrong_step(penalties="after"),
-                          checks.check_train_step, checks.LOSS_AFTER_UPDATE),
-    "constraint-ignored": ("network.py", "train_step", wrong_step(update="by hand"),
-                           checks.check_train_step, checks.CONSTRAINT_IGNORED),
-}
+# The wrong implementations and the check that must name each: the catalogue,
+# convbook/mistakes/training.py (a body may call the reference as `_right_<function>`).
+MISCONCEPTIONS = mistakes.table("training")
 
 
 @pytest.mark.parametrize("entry", MISCONCEPTIONS.values(), ids=list(MISCONCEPTIONS))
 def test_misconception_is_named(entry, tmp_path, monkeypatch, capfd):
-    module, function, body, check, misconception = entry
-    assert_misconception_named(check, misconception, module, function, body, tmp_path,
-                               monkeypatch, capfd)
+    assert_mistake_named(entry, tmp_path, monkeypatch, capfd)
 
 
 def test_every_misconception_is_tested():
     assert_every_misconception_tested(checks, MISCONCEPTIONS)
 
 
-def _fake(tmp_path, module, code):
-    shutil.copytree(SOLUTIONS / "convlib", tmp_path / "convlib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "convlib" / module
-    path.write_text(path.read_text() + code)
-    return tmp_path
-
-
 def test_the_reference_step_is_right_as_a_wrong_step_without_its_wrong_idea(
         tmp_path, monkeypatch, capfd):
     """wrong_step() with no wrong idea passes: the fakes above differ by that idea alone."""
-    monkeypatch.chdir(_fake(tmp_path, "network.py", patched("train_step", wrong_step())))
+    monkeypatch.chdir(fake_convlib(tmp_path, "network.py", patched("train_step", wrong_step())))
     checks.check_train_step()
     assert "agree with Keras" in capfd.readouterr().out
 
@@ -118,7 +100,7 @@ def test_updating_layer_by_layer_is_accepted(tmp_path, monkeypatch, capfd):
             grad = grads["input"]
         return loss
         """
-    monkeypatch.chdir(_fake(tmp_path, "network.py", patched("train_step", body)))
+    monkeypatch.chdir(fake_convlib(tmp_path, "network.py", patched("train_step", body)))
     checks.check_train_step()
     assert "agree with Keras" in capfd.readouterr().out
 
@@ -140,7 +122,7 @@ def _backward_without_penalty(self, grad_output):
 
 Conv2D.backward = _backward_without_penalty
 """
-    monkeypatch.chdir(_fake(tmp_path, "layer.py", code))
+    monkeypatch.chdir(fake_convlib(tmp_path, "layer.py", code))
     with pytest.raises(CheckFailure) as info:
         checks.check_train_step()
     message = str(info.value)
@@ -167,7 +149,7 @@ def test_a_wrong_sgd_step_is_named_not_blamed_on_the_step(tmp_path, monkeypatch,
         weight, grad, learning_rate, *rest = args
         return _right_sgd_step(weight, grad, 2 * learning_rate, *rest, **kwargs)
         """
-    monkeypatch.chdir(_fake(tmp_path, "optimizers.py", patched("sgd_step", body)))
+    monkeypatch.chdir(fake_convlib(tmp_path, "optimizers.py", patched("sgd_step", body)))
     with pytest.raises(CheckFailure) as info:
         checks.check_train_step()
     assert "optimizers.sgd_step does not match" in str(info.value), str(info.value)
@@ -186,7 +168,7 @@ def _unfinished(self, *args, **kwargs):
 Zeros.__call__ = _unfinished
 VarianceScaling.__call__ = _unfinished
 """
-    monkeypatch.chdir(_fake(tmp_path, "initializers.py", code))
+    monkeypatch.chdir(fake_convlib(tmp_path, "initializers.py", code))
     checks.check_train_step()
     out, err = capfd.readouterr()
     assert "agree with Keras" in out and err == ""

@@ -3,8 +3,13 @@
 Points are read from the source notebooks' nbgrader metadata, never hard-coded:
 full = every autograded point, stubs = 0, one_wrong = all but the points of the one check
 that calls the broken function, cheater = exactly what its honest code (one_wrong's) earns.
+The mistakes-NN students (convbook.mistakes.plan) together make every misconception the
+checks recognise: each is told exactly the misconceptions planned for it, and the class
+report counts them exactly.
 """
+import collections
 import csv
+import re
 import sqlite3
 from pathlib import Path
 
@@ -12,8 +17,11 @@ import nbformat
 import pytest
 from conftest import require_sound_sandbox
 
-from convbook import cli, demo, sandbox
+from convbook import cli, demo, mistakes, sandbox
 from convbook import course as coursemod
+from convbook.mistakes import plan
+
+ORIGINAL = demo.ORIGINAL_STUDENTS
 
 pytestmark = pytest.mark.xdist_group("demo")
 
@@ -27,6 +35,53 @@ def autograded_points(course):
             if cell.cell_type == "code" and meta.get("grade"):
                 cells[meta["grade_id"]] = (float(meta["points"]), cell.source)
     return cells
+
+
+def cell_of_check(course):
+    """{check function name: grade_id of the cell that calls it} (one check per cell)."""
+    out = {}
+    for gid, (_, src) in autograded_points(course).items():
+        for name in re.findall(r"\bchecks\.(check_\w+)\(", src):
+            out[name] = gid
+    return out
+
+
+def planned_recognitions(course, student):
+    """{(grade_id, misconception id)} a mistakes-NN student must be told."""
+    cells = cell_of_check(course)
+    return {(cells[check.split(".", 1)[1]], mid)
+            for check, mid in plan.recognitions(demo.MISTAKES_PLAN[student])}
+
+
+def planned_class_misconceptions(course, broken_cell):
+    """{(misconception id, grade_id): students}: one_wrong and cheater's flipped kernel, and
+    every mistakes-NN student's plan."""
+    counts = collections.Counter({("basics.flipped", broken_cell): 2})
+    for student in demo.MISTAKES_PLAN:
+        counts.update((mid, cell) for cell, mid in planned_recognitions(course, student))
+    return dict(counts)
+
+
+def failed_cells(records, student):
+    """{grade_id: failure record} of the cells a student failed (not passed)."""
+    return {c["cell"]: c.get("failure") or {} for cells in records[student]["notebooks"].values()
+            for c in cells if c["status"] != "passed"}
+
+
+def unmatched_by_kind(failed, notebook_of):
+    """The class report's "unmatched" entries that {student: failed_cells} should give:
+    {kind: {"failures", "students", "cells": {"<notebook>/<cell>": count}}}."""
+    kinds = {}
+    for student, cells in failed.items():
+        for gid, failure in cells.items():
+            if not failure.get("misconception"):
+                kind = kinds.setdefault(failure["kind"], {"failures": 0, "students": set(),
+                                                          "cells": collections.Counter()})
+                kind["failures"] += 1
+                kind["students"].add(student)
+                kind["cells"][f"{notebook_of[gid]}/{gid}"] += 1
+    return {k: {"failures": v["failures"], "students": len(v["students"]),
+                "cells": dict(sorted(v["cells"].items()))} for k, v in kinds.items()}
 
 
 def written_answers(course):
@@ -53,6 +108,7 @@ def grades(result):
 def test_every_step_succeeds(result):
     assert result["codes"] == {"create": 0, "release": 0, "collect": 0, "autograde": 0,
                                "feedback": 0, "grades": 0, "report": 0}
+    assert result["unrecognised"] == []          # every misconception was made and named
 
 
 def test_exact_scores(result, grades):
@@ -66,8 +122,18 @@ def test_exact_scores(result, grades):
     assert total > broken_points > 0
     auto = {s: float(row["autograded"]) for s, row in grades.items()}
     assert float(grades["full"]["max_autograded"]) == total
-    assert auto == {"full": total, "stubs": 0.0, "one_wrong": total - broken_points,
-                    "cheater": total - broken_points}
+    assert sorted(auto) == sorted(demo.STUDENTS)
+    assert {s: auto[s] for s in ORIGINAL} == {
+        "full": total, "stubs": 0.0, "one_wrong": total - broken_points,
+        "cheater": total - broken_points}
+    # A mistakes-NN student loses exactly the cells its records say it failed, which include
+    # every cell planned to name one of its misconceptions.
+    records = _check_records(result["course"])
+    failed = {s: failed_cells(records, s) for s in demo.MISTAKES_PLAN}
+    for student in demo.MISTAKES_PLAN:
+        planned = {cell for cell, _ in planned_recognitions(result["course"], student)}
+        assert planned and planned <= failed[student].keys(), student
+        assert auto[student] == total - sum(cells[c][0] for c in failed[student]), student
     # Cell by cell: one_wrong loses exactly the broken check, full loses nothing.
     for gid, (points, _) in cells.items():
         column = next(c for c in grades["full"] if c.endswith("/" + gid))
@@ -75,6 +141,8 @@ def test_exact_scores(result, grades):
         assert float(grades["stubs"][column]) == 0
         assert float(grades["one_wrong"][column]) == (0 if gid in broken else points)
         assert float(grades["cheater"][column]) == float(grades["one_wrong"][column])
+        for student in demo.MISTAKES_PLAN:
+            assert float(grades[student][column]) == (0 if gid in failed[student] else points)
 
 
 def test_the_feedback_names_the_misconception(result):
@@ -150,6 +218,7 @@ def test_demo_fails_when_a_cheat_gains_or_grading_is_refused():
     assert not demo.demo_succeeded(dict(good, cheat_written=["/tmp/x"]))
     assert not demo.demo_succeeded(dict(good, markers=["keras-imported"]))
     assert not demo.demo_succeeded(dict(good, refused=True, gained=None))
+    assert not demo.demo_succeeded(dict(good, unrecognised=["basics.flipped"]))
 
 
 def test_the_demo_records_the_sandbox(result, grades):
@@ -203,7 +272,8 @@ def test_the_class_report_counts_the_simulated_class(result):
     total = sum(points for points, _ in cells.values())
     broken, broken_points = result["broken_cell"], cells[result["broken_cell"]][0]
     # What the records say each student did: full passes all, stubs implements nothing,
-    # one_wrong and cheater fail the broken cell only.
+    # one_wrong and cheater fail the broken cell only, mistakes-NN fail the cells of
+    # `failed` (their plan's and any that call a piece they got wrong; see the test below).
     records = _check_records(course)
     outcome = {s: {c["cell"]: c for cs in r["notebooks"].values() for c in cs}
                for s, r in records.items()}
@@ -211,39 +281,102 @@ def test_the_class_report_counts_the_simulated_class(result):
     assert all(outcome[s].keys() == cells.keys() for s in demo.STUDENTS)
     assert all(c["status"] == "passed" for c in outcome["full"].values())
     assert all(c["failure"]["kind"] == "not_implemented" for c in outcome["stubs"].values())
+    failed = {s: failed_cells(records, s) for s in demo.MISTAKES_PLAN}
+    assert not any(f.get("kind") == "not_implemented" for fs in failed.values()
+                   for f in fs.values())
+    honest = 3 + len(demo.MISTAKES_PLAN)          # students who wrote every function
 
     data = report.class_report(course)
     assert data["students"] == len(demo.STUDENTS)
+    mistakes_scores = [total - sum(cells[c][0] for c in fs) for fs in failed.values()]
     assert data["scores"]["assignment"] == {
-        "max": total, "scores": sorted([0.0, total - broken_points, total - broken_points, total])}
+        "max": total, "scores": sorted([0.0, total - broken_points, total - broken_points, total]
+                                       + mistakes_scores)}
     for nb, chapter in data["scores"]["chapters"].items():
         assert len(chapter["scores"]) == len(demo.STUDENTS) and min(chapter["scores"]) == 0
     assert sum(c["max"] for c in data["scores"]["chapters"].values()) == total
     by_cell = {row["cell"]: row for row in data["checks"]}
     assert by_cell.keys() == cells.keys()
     for gid, (points, _) in cells.items():
-        wrong = 2 if gid == broken else 0
-        assert by_cell[gid] == dict(by_cell[gid], points=points, attempted=3, passed=3 - wrong,
-                                    failed=wrong, not_implemented=1, not_graded=0), gid
-    assert [(m["misconception"], m["cell"], m["students"], m["sentence"])
-            for m in data["misconceptions"]] == [("basics.flipped", broken, 2, FLIPPED.text)]
-    # Unmatched failures: only stubs' not-implemented functions, one per check cell.
-    assert data["unmatched"] == {"not_implemented": {
+        wrong = (2 if gid == broken else 0) + sum(gid in fs for fs in failed.values())
+        assert by_cell[gid] == dict(by_cell[gid], points=points, attempted=honest,
+                                    passed=honest - wrong, failed=wrong, not_implemented=1,
+                                    not_graded=0), gid
+    # Recognised misconceptions: exactly the plan (and one_wrong's and cheater's flipped
+    # kernel), each with the sentence its check defines; every one the checks define.
+    planned = planned_class_misconceptions(course, broken)
+    assert {(m["misconception"], m["cell"]): m["students"]
+            for m in data["misconceptions"]} == planned
+    defined = mistakes.defined_misconceptions()
+    assert {m["misconception"] for m in data["misconceptions"]} == defined.keys()
+    assert all(m["sentence"] == defined[m["misconception"]].text for m in data["misconceptions"])
+    assert planned["basics.flipped", broken] >= 2 and defined["basics.flipped"] == FLIPPED
+    # Unmatched failures: stubs' not-implemented functions, one per check cell; and the
+    # mistakes-NN students' failures that no misconception names (a cell calling a piece
+    # they got wrong), counted from their records.
+    expected = {"not_implemented": {
         "failures": len(cells), "students": 1,
         "cells": {f"{row['notebook']}/{row['cell']}": 1 for row in data["checks"]}}}
+    notebook_of = {row["cell"]: row["notebook"] for row in data["checks"]}
+    expected.update(unmatched_by_kind(failed, notebook_of))
+    assert data["unmatched"] == dict(sorted(expected.items()))
     # Needs the instructor: only the cheater (its files were dropped); ids only here.
     assert [a["student"] for a in data["attention"]] == ["cheater"]
     assert data["attention"][0]["problems"] == [
         "files dropped before grading: " + ", ".join(result["restore"]["dropped_files"])]
-    # Written answers: every question answered by full, one_wrong and cheater (not stubs).
+    # Written answers: every question answered by everyone but stubs.
     assert len(data["written"]) == written_answers(course) > 0
-    assert {w["students"] for w in data["written"]} == {3}
+    assert {w["students"] for w in data["written"]} == {honest}
 
     with open(result["report_csv"]) as fh:
         rows = {row["cell"]: row for row in csv.DictReader(fh)}
     assert rows.keys() == cells.keys()
-    assert rows[broken]["failed"] == "2" and rows[broken]["misconceptions"] == "basics.flipped: 2"
+    for gid, row in rows.items():
+        assert row["failed"] == str(by_cell[gid]["failed"])
+        named = sorted(f"{mid}: {n}" for (mid, cell), n in planned.items() if cell == gid)
+        assert sorted(filter(None, row["misconceptions"].split("; "))) == named, gid
     assert {r["not_implemented"] for r in rows.values()} == {"1"}
+
+
+def test_each_mistakes_student_is_told_exactly_its_plan(result):
+    """Every mistakes-NN student: each planned misconception is named in its cell, nothing
+    else is named, and any other failure is in a cell whose check calls a piece the student
+    got wrong (convbook.mistakes.plan.USES) — never a misconception, never a crash."""
+    course = result["course"]
+    records = _check_records(course)
+    cells = cell_of_check(course)
+    for student, keys in demo.MISTAKES_PLAN.items():
+        failed = failed_cells(records, student)
+        told = {(gid, f["misconception"]) for gid, f in failed.items() if f.get("misconception")}
+        assert told == planned_recognitions(course, student), student
+        may_fail = {cells[check.split(".", 1)[1]] for check in plan.affected_checks(keys)}
+        unexplained = {gid: f.get("kind") for gid, f in failed.items()
+                       if not f.get("misconception") and gid not in may_fail}
+        assert unexplained == {}, (student, unexplained)
+
+
+def test_the_plan_covers_every_misconception_without_clashes():
+    """The plan alone (no demo run): every misconception the checks define is planned for a
+    student; no student has two wrong bodies for one target, two entries graded by one check,
+    or an entry whose check calls another entry's wrong piece."""
+    entries = mistakes.catalogue()
+    planned = set()
+    for student, keys in demo.MISTAKES_PLAN.items():
+        assert student.startswith(plan.STUDENT_PREFIX) and keys, student
+        told = plan.recognitions(keys)
+        planned |= {mid for _, mid in told}
+        targets = [(entries[k].module, entries[k].target) for k in keys]
+        assert len(set(targets)) == len(targets), student
+        checks = [check for key in keys for check, _ in plan.recognitions([key])]
+        assert len(set(checks)) == len(checks), student
+        for key in keys:
+            others = set(targets) - {(entries[key].module, entries[key].target)}
+            for check, _ in plan.recognitions([key]):
+                assert not plan.USES.get(check, set()) & others, (student, key, check)
+    assert planned == mistakes.defined_misconceptions().keys()
+    # Each student costs ~25 s of autograde: no more than a few above the least possible.
+    assert len(plan.conflicting_pieces()) <= len(demo.MISTAKES_PLAN) <= len(
+        plan.conflicting_pieces()) + 3
 
 
 def test_the_class_report_names_students_only_where_they_need_attention(result, monkeypatch):
@@ -253,8 +386,13 @@ def test_the_class_report_names_students_only_where_they_need_attention(result, 
 
     page = result["report"].read_text()
     assert "src=\"http" not in page and "<link" not in page      # self-contained
+    # (the misconceptions' sentences are the checks' text, where "full" may be a word)
+    sentences = sorted((m.text for m in mistakes.defined_misconceptions().values()), key=len)
     for section in ("scores", "checks", "misconceptions", "written"):
-        assert _names(_section(page, section)) == set(), section
+        text = _section(page, section)
+        for sentence in reversed(sentences):
+            text = text.replace(sentence, " ")
+        assert _names(text) == set(), section
     assert _names(_section(page, "attention")) == {"cheater"}
     assert not _names(result["report_csv"].read_text())
     # The figures: every text drawn (titles, labels, ticks) is free of student ids.
@@ -300,5 +438,5 @@ def test_report_before_autograde_says_so(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["report", "--course", str(course)]) == 1
     out = capsys.readouterr().out
-    assert "nothing autograded yet" in out and "run `autograde` first" in out
+    assert "autograded yet" in out and "run `autograde` first" in out
     assert not (course / "reports" / "class" / "class-report.html").exists()

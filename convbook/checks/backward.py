@@ -39,6 +39,7 @@ import numpy as np
 from convbook import checking, oracle
 from convbook.checks import (Misconception, Outcome, as_array, case_rng, check, compare_outcomes,
                              student_call, student_session)
+from convbook.checks.layer import keras_layer_output
 from convbook.checks.padding import keras_same_padding
 from convbook.harness import StudentError
 
@@ -846,6 +847,15 @@ def _run_layer_check(hidden, seed, penalties):
                                kernel_size, filters, config)
             layer = _student_layer(session, filters, kernel_size, config, text)
             y = as_array(_student(layer, x, text=text), 4, name, text)
+            # the upstream gradient has the forward output's shape: a wrong __call__ shape
+            # (check 14.2 says why) leaves nothing to differentiate against
+            keras_shape = keras_layer_output(x, kernel, bias, **config).shape
+            if y.shape != keras_shape:
+                checking.fail(name, text, "wrong_shape",
+                              f"your Conv2D.__call__ returned shape {y.shape}, Keras's layer "
+                              f"{keras_shape}: the backward pass starts from the forward "
+                              "output, so make __call__ right first (check 14.2 names the "
+                              "mistake).")
             upstream = rng.standard_normal(y.shape).astype(DTYPE)
             _student(layer.call, "set_weights", [kernel] + ([bias] if bias is not None else []),
                      text=text)

@@ -8,12 +8,13 @@ Where the expected values come from (Keras only):
   filter, which is the dilated kernel's tap [a, b, c, :]; one impulse per tap and channel.
 * output_length: `keras.layers.Conv2D(...).compute_output_shape`; for strides > 1 with
   dilation > 1, which the layer refuses, the shape of `keras.ops.depthwise_conv`'s result.
-* strided_dilated_conv2d: `keras.ops.depthwise_conv(x, kernel, strides, "valid",
-  dilation_rate)`. With the kernel (kh, kw, in_channels, filters) read as (kh, kw,
-  in_channels, channel_multiplier), its output channel c*filters + f is input channel c's
-  contribution to filter f; summing over c gives the full convolution. `tf.nn.conv2d` is not
-  used: with oneDNN on, it also returns garbage on some small strided shapes here (as
-  `padding.keras_conv` explains), e.g. for strides with dilations.
+* strided_dilated_conv2d: Keras's stride-1 dilated "valid" convolution with every s-th output
+  kept (`padding.keras_conv`). Strides and dilation together are what the layer refuses, and
+  the ops that accept them return uninitialised memory on some shapes with oneDNN on:
+  `tf.nn.conv2d` (as `padding.keras_conv` explains) and `keras.ops.depthwise_conv` too, e.g.
+  a (2, 16, 7, 1) input, a 4x4 kernel, strides (1, 4) (tests/test_checks_dilation.py pins it).
+  A "valid" window starts every s pixels, so the strided output is the stride-1 output's
+  every s-th entry.
 """
 
 import numpy as np
@@ -211,14 +212,11 @@ STRIDE_DILATION_SWAPPED = Misconception(
 
 def keras_strided_dilated_conv(x, kernel, strides, dilation_rate):
     """Keras's convolution with strides and dilation together, padding "valid",
-    channels_last, through `keras.ops.depthwise_conv` (see the module docstring)."""
-    keras = oracle.keras()
-    kernel = np.asarray(kernel, DTYPE)
-    c, f = kernel.shape[2:]
-    y = keras.ops.convert_to_numpy(keras.ops.depthwise_conv(
-        np.asarray(x, DTYPE), kernel, strides=_pair(strides), padding="valid",
-        dilation_rate=_pair(dilation_rate)))
-    return y.reshape(y.shape[:3] + (c, f)).sum(axis=3, dtype=np.float64)
+    channels_last: the stride-1 dilated conv, every s-th output kept (module docstring)."""
+    sh, sw = _pair(strides)
+    y = keras_conv(np.asarray(x, DTYPE), np.asarray(kernel, DTYPE), 1, "valid",
+                   _pair(dilation_rate))
+    return np.asarray(y, np.float64)[:, ::sh, ::sw]
 
 
 def _fits(x, kernel, dilation):
@@ -271,7 +269,7 @@ def _conv_cases(rng, hidden):
 def check_strided_dilated_conv2d(hidden=False):
     """Exercise 3.3: `dilation.strided_dilated_conv2d(x, kernel, strides, dilation_rate)`
     (padding "valid", channels_last), built from the reader's dilate_kernel, conv2d_valid and
-    subsample, against `keras.ops.depthwise_conv`, which computes strides with dilation."""
+    subsample, against Keras's stride-1 dilated conv subsampled (the module docstring)."""
     __tracebackhide__ = True  # IPython: show the feedback, not the checker's frames
     rng = case_rng(hidden, seed=303)
     name = "dilation.strided_dilated_conv2d"
