@@ -16,6 +16,7 @@ from check_support import (SOLUTIONS, assert_every_misconception_tested,
                            assert_mistake_named, assert_reference_passes,
                            assert_stubs_fail_cleanly, fake_convlib, patched)
 from convbook import mistakes
+from convbook.mistakes.training import wrong_step
 from convbook.checking import CheckFailure
 from convbook.checks import training as checks
 
@@ -26,40 +27,6 @@ def test_reference_passes(monkeypatch, capfd):
 
 def test_stubs_fail_cleanly(monkeypatch, capfd):
     assert_stubs_fail_cleanly(checks.check_train_step, "network.train_step", monkeypatch, capfd)
-
-
-def wrong_step(reduce="mean", penalties="before", update="convlib"):
-    """The body of a train_step holding one wrong idea (see the MISCONCEPTIONS below)."""
-    return f"""
-        layers, x, labels, optimizer = args
-        out = np.asarray(x, np.float32)
-        for layer in layers:
-            out = layer(out)
-        losses, grad = softmax_cross_entropy_per_example(out, labels)
-        if {reduce!r} == "sum":
-            loss = float(losses.sum())
-        else:
-            loss = float(losses.mean())
-            grad = grad / np.float32(len(losses))
-        if {penalties!r} == "before":
-            loss += sum(p for layer in layers for p in layer.losses)
-        all_grads = []
-        for layer in reversed(layers):
-            grads = layer.backward(grad)
-            all_grads.append((layer, grads))
-            grad = grads["input"]
-        for layer, grads in all_grads:
-            if not len(layer.weights):
-                continue
-            if {update!r} == "by hand":
-                layer.kernel = layer.kernel - np.float32(optimizer.learning_rate) * grads["kernel"]
-                layer.bias = layer.bias - np.float32(optimizer.learning_rate) * grads["bias"]
-            else:
-                optimizer.apply_gradients(layer, grads)
-        if {penalties!r} == "after":
-            loss += sum(p for layer in layers for p in layer.losses)
-        return loss
-        """
 
 
 # The wrong implementations and the check that must name each: the catalogue,

@@ -1,7 +1,36 @@
 """The wrong ideas that convbook/checks/layer.py recognises, written as code
 (see convbook.mistakes for how a body replaces its target)."""
+import textwrap
+
 from ..checks import layer as checks
 from . import Mistake
+
+# Conv2D.__call__'s wrong versions differ from the reference in one line or block of the
+# exercise region; the same start (build on first call) and end (the cache) around it.
+CONV = ("z, conv_cache = conv2d(x, self.kernel, {strides}, {padding}, {dilation},\n"
+        "                       self.groups, self.data_format, return_cache=True)")
+START = "x = self._as_input(x)\nif not self.built:\n    self.build(x.shape)"
+END = "self._cache = (conv_cache, z, y, x.shape[0])\nreturn y"
+RIGHT_BIAS = "if self.use_bias:\n    z = add_bias(z, self.bias, self.data_format)"
+RIGHT_ACT = "y = np.asarray(self.activation(z), dtype=FLOATX)"
+RIGHT_PENALTY = ("if self.activity_regularizer is not None:\n"
+                 "    self._activity_loss = activity_penalty(self.activity_regularizer, y)")
+
+
+def conv_line(strides="self.strides", padding="self.padding", dilation="self.dilation_rate"):
+    return CONV.format(strides=strides, padding=padding, dilation=dilation)
+
+
+def forward(conv=None, bias=RIGHT_BIAS, act=RIGHT_ACT, penalty=RIGHT_PENALTY):
+    """A whole Conv2D.__call__ body: the reference's, but for the parts given."""
+    parts = [START, conv or conv_line(), bias, act, penalty, END]
+    return "\n".join(textwrap.dedent(part).strip("\n") for part in parts if part.strip())
+
+
+def layer_mistake(name, body, misconception):
+    return Mistake(name, "layer.py", "Conv2D.__call__", body, checks.check_conv2d_layer,
+                   misconception, params="self, x")
+
 
 MISTAKES = [
     Mistake("leaky-torch-slope", "activations.py", "leaky_relu", """
@@ -46,156 +75,35 @@ MISTAKES = [
         with np.errstate(over="ignore"):
             return np.log(1 + np.exp(x))
         """, checks.check_more_activations, checks.SOFTPLUS_OVERFLOW),
-    Mistake("activation-before-bias", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
+    layer_mistake("activation-before-bias", forward(bias="", act="""
         y = np.asarray(self.activation(z), dtype=FLOATX)
         if self.use_bias:
             y = add_bias(y, self.bias, self.data_format)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.ACTIVATION_BEFORE_BIAS, params='self, x'),
-    Mistake("bias-skipped", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.BIAS_SKIPPED, params='self, x'),
-    Mistake("activation-skipped", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
-        y = np.asarray(z, dtype=FLOATX)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.ACTIVATION_SKIPPED, params='self, x'),
-    Mistake("bias-wrong-axis", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = z + self.bias
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.BIAS_WRONG_AXIS, params='self, x'),
-    Mistake("strides-dropped", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, 1, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.STRIDES_DROPPED, params='self, x'),
-    Mistake("dilation-dropped", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, 1,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.DILATION_DROPPED, params='self, x'),
-    Mistake("padding-dropped", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, "valid", self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.PADDING_DROPPED, params='self, x'),
-    Mistake("penalty-on-z", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
+        """), checks.ACTIVATION_BEFORE_BIAS),
+    layer_mistake("bias-skipped", forward(bias=""), checks.BIAS_SKIPPED),
+    layer_mistake("activation-skipped", forward(act="y = np.asarray(z, dtype=FLOATX)"),
+                  checks.ACTIVATION_SKIPPED),
+    layer_mistake("bias-wrong-axis", forward(bias="if self.use_bias:\n    z = z + self.bias"),
+                  checks.BIAS_WRONG_AXIS),
+    layer_mistake("strides-dropped", forward(conv=conv_line(strides="1")),
+                  checks.STRIDES_DROPPED),
+    layer_mistake("dilation-dropped", forward(conv=conv_line(dilation="1")),
+                  checks.DILATION_DROPPED),
+    layer_mistake("padding-dropped", forward(conv=conv_line(padding='"valid"')),
+                  checks.PADDING_DROPPED),
+    layer_mistake("penalty-on-z", forward(act="", penalty="""
         if self.activity_regularizer is not None:
             self._activity_loss = activity_penalty(self.activity_regularizer, z)
         y = np.asarray(self.activation(z), dtype=FLOATX)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.PENALTY_ON_Z, params='self, x'),
-    Mistake("penalty-not-divided", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
-        y = np.asarray(self.activation(z), dtype=FLOATX)
+        """), checks.PENALTY_ON_Z),
+    layer_mistake("penalty-not-divided", forward(penalty="""
         if self.activity_regularizer is not None:
             self._activity_loss = float(self.activity_regularizer(y))
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.PENALTY_NOT_DIVIDED, params='self, x'),
-    Mistake("penalty-missing", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
-        y = np.asarray(self.activation(z), dtype=FLOATX)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.PENALTY_MISSING, params='self, x'),
-    Mistake("not-float32", "layer.py", "Conv2D.__call__", """
-        x = self._as_input(x)
-        if not self.built:
-            self.build(x.shape)
-        z, conv_cache = conv2d(x, self.kernel, self.strides, self.padding, self.dilation_rate,
-                               self.groups, self.data_format, return_cache=True)
-        if self.use_bias:
-            z = add_bias(z, self.bias, self.data_format)
-        y = np.asarray(self.activation(z), dtype=np.float64)
-        if self.activity_regularizer is not None:
-            self._activity_loss = activity_penalty(self.activity_regularizer, y)
-        self._cache = (conv_cache, z, y, x.shape[0])
-        return y
-        """, checks.check_conv2d_layer, checks.NOT_FLOAT32, params='self, x'),
+        """), checks.PENALTY_NOT_DIVIDED),
+    layer_mistake("penalty-missing", forward(penalty=""), checks.PENALTY_MISSING),
+    layer_mistake("not-float32",
+                  forward(act="y = np.asarray(self.activation(z), dtype=np.float64)"),
+                  checks.NOT_FLOAT32),
     # Chapter 03's output_length giving "valid" lengths for "same" (dilation's
     # length-same-span): the layer check blames the layer's padding for it (it cannot tell
     # the two apart from the output alone). Drop this entry if the check learns to name
