@@ -281,8 +281,9 @@ def cmd_release(args):
         due = found.duedate
     print(f"Released {assignment}: {len(nbs)} notebooks ({', '.join(sorted(nbs))}), "
           f"{len(source_mods)} convlib modules (solutions stripped, checked)")
-    if partsmod.describe(course, assignment):
-        print(partsmod.describe(course, assignment))
+    holds = partsmod.describe(course, assignment)
+    if holds:
+        print(holds)
     print(f"  points: {auto:g} autograded + {manual:g} written (graded by hand)")
     print(f"  deadline: {f'{due:%Y-%m-%d %H:%M} UTC' if due else 'none set (--deadline ISO)'}")
     print(f"  students: copy {release} or `nbgrader fetch_assignment {assignment}`; "

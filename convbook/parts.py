@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .course import CourseError, copy_source
 from .exercises import region_chapters
-from .layout import ASSIGNMENT, SOLUTIONS, release_dir, source_dir
+from .layout import ASSIGNMENT, SOLUTIONS, source_dir
 
 PARTS_NAME = "parts.json"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -197,8 +197,3 @@ def describe(course, assignment):
                  "bring theirs with `python -m convbook.reader carry ~/<earlier part> "
                  "~/<this part>`")
     return text
-
-
-def is_released(course, assignment):
-    return release_dir(course, assignment).is_dir()
-
